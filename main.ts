@@ -1,0 +1,208 @@
+/**
+ * The only entry point: parses argv, dispatches to a subcommand and sets the
+ * exit code. Subcommand bodies live in `server/` and `client/`.
+ *
+ * ```sh
+ * deno run --allow-net --allow-env main.ts serve --port 6379
+ * deno run --allow-net --allow-env main.ts demo
+ * ```
+ *
+ * @module
+ */
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import config from "./deno.json" with { type: "json" };
+
+/** Exit code for bad usage (unknown subcommand or flag, missing argument). */
+const USAGE = 2;
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface Subcommand {
+  /** One line for the global usage. */
+  summary: string;
+  /** The synopsis after `mini-redis <name>`. */
+  synopsis: string;
+  /** Each option's flag and description. */
+  help: [string, string][];
+  options: ParseArgsOptionsConfig;
+  /** Bounds on positional arguments. */
+  minArgs: number;
+  maxArgs: number;
+  run(values: Values, args: string[]): Promise<number>;
+}
+
+const addressOptions: ParseArgsOptionsConfig = {
+  host: { type: "string" },
+  port: { type: "string" },
+  url: { type: "string" },
+};
+const addressHelp: [string, string][] = [
+  ["--host <host>", "server host (default 127.0.0.1)"],
+  ["--port <port>", "server port (default 6379)"],
+  ["--url <url>", "redis://[:password@]host:port instead of --host/--port"],
+];
+
+function notBuilt(name: string): Promise<number> {
+  console.error(`mini-redis: '${name}' is not built yet`);
+  return Promise.resolve(1);
+}
+
+function clientCommand(
+  name: string,
+  synopsis: string,
+  summary: string,
+  minArgs: number,
+  maxArgs: number,
+  extra: { options?: ParseArgsOptionsConfig; help?: [string, string][] } = {},
+): Subcommand {
+  return {
+    summary,
+    synopsis,
+    help: [...(extra.help ?? []), ...addressHelp],
+    options: { ...addressOptions, ...extra.options },
+    minArgs,
+    maxArgs,
+    run: () => notBuilt(name),
+  };
+}
+
+const subcommands: Record<string, Subcommand> = {
+  serve: {
+    summary: "run the server (in memory) until SIGINT/SIGTERM",
+    synopsis: "serve [options]",
+    help: [
+      ["--host <host>", "address to bind (default 127.0.0.1; anything else is an explicit choice)"],
+      ["--port <port>", "port to listen on, 0 picks a free one (default 6379)"],
+      ["--max-clients <n>", "maximum simultaneous clients (default 10000)"],
+      ["--log-level <level>", "error, warn, info or debug (default info)"],
+    ],
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      "max-clients": { type: "string" },
+      "log-level": { type: "string" },
+    },
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => notBuilt("serve"),
+  },
+  demo: {
+    summary: "many tasks share one connection: the seed's demo, measured",
+    synopsis: "demo [options]",
+    help: [
+      ["--tasks <n>", "concurrent tasks in the load phase (default 100)"],
+      ["--host <host>", "use this server (default: start an embedded one on a free port)"],
+      ["--port <port>", "port of that server (default 6379 when --host is given)"],
+      ["--url <url>", "redis://[:password@]host:port instead of --host/--port"],
+    ],
+    options: { ...addressOptions, tasks: { type: "string" } },
+    minArgs: 0,
+    maxArgs: 0,
+    run: () => notBuilt("demo"),
+  },
+  ping: clientCommand("ping", "ping [message]", "PING the server", 0, 1),
+  get: clientCommand("get", "get <key>", "GET a key", 1, 1),
+  set: clientCommand("set", "set <key> <value> [--ex s|--px ms]", "SET a key", 2, 2, {
+    options: { ex: { type: "string" }, px: { type: "string" } },
+    help: [
+      ["--ex <seconds>", "expire after this many seconds"],
+      ["--px <ms>", "expire after this many milliseconds"],
+    ],
+  }),
+  del: clientCommand("del", "del <key>...", "DEL keys", 1, Infinity),
+  publish: clientCommand("publish", "publish <channel> <message>", "PUBLISH a message", 2, 2),
+  subscribe: clientCommand(
+    "subscribe",
+    "subscribe <channel>...",
+    "print messages from channels until Ctrl-C",
+    1,
+    Infinity,
+  ),
+};
+
+function globalUsage(): string {
+  const width = Math.max(...Object.keys(subcommands).map((n) => n.length));
+  return [
+    `mini-redis ${config.version}: a Redis-compatible server and client for Deno`,
+    "",
+    "Usage: mini-redis <command> [options]",
+    "",
+    "Commands:",
+    ...Object.entries(subcommands).map(([n, s]) => `  ${n.padEnd(width)}  ${s.summary}`),
+    "",
+    "Options:",
+    "  -h, --help     show this help (or `mini-redis <command> --help`)",
+    "  -V, --version  print the version",
+  ].join("\n");
+}
+
+function commandUsage(sub: Subcommand): string {
+  const help: [string, string][] = [...sub.help, ["-h, --help", "show this help"]];
+  const width = Math.max(...help.map(([flag]) => flag.length));
+  return [
+    `Usage: mini-redis ${sub.synopsis}`,
+    "",
+    sub.summary,
+    "",
+    "Options:",
+    ...help.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`),
+  ].join("\n");
+}
+
+function usageError(message: string, usage: string): number {
+  console.error(`mini-redis: ${message}`);
+  console.error(usage);
+  return USAGE;
+}
+
+/**
+ * Runs the command line `argv` (without the program name) and returns the
+ * exit code.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) return usageError("missing command", globalUsage());
+  if (first === "-h" || first === "--help" || first === "help") {
+    const topic = first === "help" ? rest[0] : undefined;
+    if (topic !== undefined && Object.hasOwn(subcommands, topic)) {
+      console.log(commandUsage(subcommands[topic]));
+    } else console.log(globalUsage());
+    return 0;
+  }
+  if (first === "-V" || first === "--version") {
+    console.log(`mini-redis ${config.version}`);
+    return 0;
+  }
+  if (!Object.hasOwn(subcommands, first)) {
+    const what = first.startsWith("-") ? `unknown option '${first}'` : `unknown command '${first}'`;
+    return usageError(what, globalUsage());
+  }
+  const sub = subcommands[first];
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...sub.options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    const text = err instanceof Error ? err.message : String(err);
+    const unknown = /^Unknown option '([^']*)'/.exec(text);
+    const message = unknown ? `unknown option '${unknown[1]}'` : text.split("\n")[0];
+    return usageError(message, commandUsage(sub));
+  }
+  if (parsed.values.help) {
+    console.log(commandUsage(sub));
+    return 0;
+  }
+  const args = parsed.positionals;
+  if (args.length < sub.minArgs || args.length > sub.maxArgs) {
+    return usageError(`wrong number of arguments for '${first}'`, commandUsage(sub));
+  }
+  return await sub.run(parsed.values as Values, args);
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
+}
