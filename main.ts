@@ -11,6 +11,8 @@
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import config from "./deno.json" with { type: "json" };
+import { LOG_LEVELS, type LogLevel, serve, startServer } from "./server/mod.ts";
+import { type CliCommand, runCli, runDemo } from "./client/mod.ts";
 
 /** Exit code for bad usage (unknown subcommand or flag, missing argument). */
 const USAGE = 2;
@@ -42,9 +44,25 @@ const addressHelp: [string, string][] = [
   ["--url <url>", "redis://[:password@]host:port instead of --host/--port"],
 ];
 
-function notBuilt(name: string): Promise<number> {
-  console.error(`mini-redis: '${name}' is not built yet`);
-  return Promise.resolve(1);
+/** A flag whose value is wrong: reported like any other usage error. */
+class UsageError extends Error {}
+
+function integerFlag(values: Values, name: string, min: number, max: number): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (typeof text !== "string" || !/^\d+$/.test(text) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got '${text}'`);
+  }
+  return n;
+}
+
+function addressFlags(values: Values) {
+  return {
+    host: values.host as string | undefined,
+    port: integerFlag(values, "port", 0, 65535),
+    url: values.url as string | undefined,
+  };
 }
 
 function clientCommand(
@@ -62,7 +80,12 @@ function clientCommand(
     options: { ...addressOptions, ...extra.options },
     minArgs,
     maxArgs,
-    run: () => notBuilt(name),
+    run: (values, args) =>
+      runCli(name as CliCommand, args, {
+        ...addressFlags(values),
+        ex: integerFlag(values, "ex", 1, Number.MAX_SAFE_INTEGER),
+        px: integerFlag(values, "px", 1, Number.MAX_SAFE_INTEGER),
+      }),
   };
 }
 
@@ -84,7 +107,18 @@ const subcommands: Record<string, Subcommand> = {
     },
     minArgs: 0,
     maxArgs: 0,
-    run: () => notBuilt("serve"),
+    run: (values) => {
+      const logLevel = (values["log-level"] ?? "info") as LogLevel;
+      if (!LOG_LEVELS.includes(logLevel)) {
+        throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+      }
+      return serve({
+        host: values.host as string | undefined,
+        port: integerFlag(values, "port", 0, 65535),
+        maxClients: integerFlag(values, "max-clients", 1, 1_000_000),
+        logLevel,
+      });
+    },
   },
   demo: {
     summary: "many tasks share one connection: the seed's demo, measured",
@@ -93,12 +127,17 @@ const subcommands: Record<string, Subcommand> = {
       ["--tasks <n>", "concurrent tasks in the load phase (default 100)"],
       ["--host <host>", "use this server (default: start an embedded one on a free port)"],
       ["--port <port>", "port of that server (default 6379 when --host is given)"],
-      ["--url <url>", "redis://[:password@]host:port instead of --host/--port"],
     ],
-    options: { ...addressOptions, tasks: { type: "string" } },
+    options: { host: { type: "string" }, port: { type: "string" }, tasks: { type: "string" } },
     minArgs: 0,
     maxArgs: 0,
-    run: () => notBuilt("demo"),
+    run: (values) =>
+      runDemo({
+        host: values.host as string | undefined,
+        port: integerFlag(values, "port", 0, 65535),
+        tasks: integerFlag(values, "tasks", 1, 100_000),
+        startServer: () => startServer({ port: 0, logLevel: "warn" }),
+      }),
   },
   ping: clientCommand("ping", "ping [message]", "PING the server", 0, 1),
   get: clientCommand("get", "get <key>", "GET a key", 1, 1),
@@ -200,7 +239,12 @@ export async function main(argv: string[]): Promise<number> {
   if (args.length < sub.minArgs || args.length > sub.maxArgs) {
     return usageError(`wrong number of arguments for '${first}'`, commandUsage(sub));
   }
-  return await sub.run(parsed.values as Values, args);
+  try {
+    return await sub.run(parsed.values as Values, args);
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(err.message, commandUsage(sub));
+    throw err;
+  }
 }
 
 if (import.meta.main) {

@@ -50,10 +50,15 @@ export function fromUtf8(bytes: Uint8Array): string {
  */
 export function toBinary(bytes: Uint8Array): string {
   const n = bytes.length;
-  if (n < 32) {
+  // Short keys: a char loop. From 13 bytes on, a loop builds a cons-string
+  // that every Map lookup must flatten; fromCharCode.apply builds a flat one.
+  if (n < 13) {
     let s = "";
     for (let i = 0; i < n; i++) s += String.fromCharCode(bytes[i]);
     return s;
+  }
+  if (n <= 8192) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
   let s = "";
   for (let i = 0; i < n; i += 8192) {

@@ -1,0 +1,177 @@
+/**
+ * Shared argument parsing and error replies for command handlers. Parsers
+ * `throw` the Redis error reply (a {@linkcode ReplyError}); the dispatcher
+ * turns a thrown `ReplyError` into the reply, so handlers can simply call
+ * them.
+ *
+ * @example
+ * ```ts
+ * import { intArg, isOption } from "./args.ts";
+ * const enc = new TextEncoder();
+ * console.log(intArg(enc.encode("42"))); // 42
+ * console.log(isOption(enc.encode("Nx"), "nx")); // true
+ * ```
+ *
+ * @module
+ */
+
+import { ReplyError } from "../resp/frame.ts";
+import { parseInteger } from "../resp/bytes.ts";
+
+/** `-ERR syntax error` */
+export const SYNTAX_ERROR: ReplyError = new ReplyError("ERR syntax error");
+/** `-ERR value is not an integer or out of range` */
+export const NOT_INTEGER: ReplyError = new ReplyError(
+  "ERR value is not an integer or out of range",
+);
+/** `-ERR value is not a valid float` */
+export const NOT_FLOAT: ReplyError = new ReplyError("ERR value is not a valid float");
+/** `-ERR no such key` (RENAME of a missing key) */
+export const NO_SUCH_KEY: ReplyError = new ReplyError("ERR no such key");
+/** `-ERR DB index is out of range` */
+export const DB_OUT_OF_RANGE: ReplyError = new ReplyError("ERR DB index is out of range");
+/** `-ERR invalid cursor` */
+export const INVALID_CURSOR: ReplyError = new ReplyError("ERR invalid cursor");
+export { WRONGTYPE } from "./keyspace.ts";
+
+/** `-ERR invalid expire time in '<command>' command`, with the command's full name. */
+export function invalidExpireTime(command: string): ReplyError {
+  return new ReplyError(`ERR invalid expire time in '${command}' command`);
+}
+
+const MAX_I64 = 9223372036854775807n;
+const MIN_I64 = -9223372036854775808n;
+
+/**
+ * Whether `arg` equals the ASCII word `lower` (given in lower case),
+ * case-insensitively, without allocating.
+ */
+export function isOption(arg: Uint8Array, lower: string): boolean {
+  const n = lower.length;
+  if (arg.length !== n) return false;
+  for (let i = 0; i < n; i++) {
+    let c = arg[i];
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses a signed 64-bit integer argument exactly (Redis's string2ll):
+ * a `number` when safe, a `bigint` beyond 2^53. Throws
+ * `ERR value is not an integer or out of range` (or `error` if given).
+ */
+export function int64Arg(arg: Uint8Array, error: ReplyError = NOT_INTEGER): number | bigint {
+  const v = parseInteger(arg);
+  if (v === null) throw error;
+  return v;
+}
+
+/**
+ * Parses a signed 64-bit integer argument as a `number` (values beyond
+ * 2^53 are rounded, fine for indexes, counts and clamped ranges). Throws
+ * `ERR value is not an integer or out of range` (or `error` if given).
+ */
+export function intArg(arg: Uint8Array, error: ReplyError = NOT_INTEGER): number {
+  const v = parseInteger(arg);
+  if (v === null) throw error;
+  return typeof v === "number" ? v : Number(v);
+}
+
+/**
+ * Parses an integer argument that must lie in `[min, max]` (e.g. Redis's
+ * `getRangeLongFromObjectOrReply`); throws `error` outside it or when not an
+ * integer.
+ */
+export function rangeArg(
+  arg: Uint8Array,
+  min: number,
+  max: number,
+  error: ReplyError = NOT_INTEGER,
+): number {
+  const v = intArg(arg);
+  if (v < min || v > max) throw error;
+  return v;
+}
+
+/**
+ * Parses a non-negative 64-bit integer as Redis's `getPositiveLongFromObjectOrReply`
+ * (used e.g. for COUNT): throws `message` when negative, the integer
+ * error when not an integer.
+ */
+export function nonNegativeArg(arg: Uint8Array, message: string): number {
+  const v = intArg(arg);
+  if (v < 0) throw new ReplyError(message);
+  return v;
+}
+
+/** Time unit of an expire argument. */
+export type TimeUnit = "s" | "ms";
+
+/**
+ * The absolute expiry (Unix ms) for SET / GETEX / SETEX / PSETEX options, as
+ * Redis's `getExpireMillisecondsOrReply`: the value must be a positive
+ * integer; `EX`/`PX` are relative to `now`, `EXAT`/`PXAT` absolute; overflow
+ * or a non-positive result throws `ERR invalid expire time in '<command>'
+ * command`; a non-integer throws the integer error.
+ *
+ * @param arg the time argument
+ * @param unit seconds (EX, EXAT, SETEX) or milliseconds (PX, PXAT, PSETEX)
+ * @param relative true for EX/PX/SETEX/PSETEX, false for EXAT/PXAT
+ * @param now the keyspace clock (`ctx.db.now()`)
+ * @param command the command name for the error, e.g. `set`, `getex`, `setex`
+ */
+export function expireTimeArg(
+  arg: Uint8Array,
+  unit: TimeUnit,
+  relative: boolean,
+  now: number,
+  command: string,
+): number {
+  const v = int64Arg(arg);
+  if (typeof v === "number") {
+    if (v <= 0) throw invalidExpireTime(command);
+    const ms = unit === "s" ? v * 1000 : v;
+    const at = relative ? ms + now : ms;
+    if (Number.isSafeInteger(at)) return at;
+  }
+  let big = BigInt(v);
+  if (big <= 0n || (unit === "s" && big > MAX_I64 / 1000n)) throw invalidExpireTime(command);
+  if (unit === "s") big *= 1000n;
+  if (relative) big += BigInt(now);
+  if (big > MAX_I64) throw invalidExpireTime(command);
+  return Number(big);
+}
+
+/**
+ * The absolute expiry (Unix ms) for EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT,
+ * as Redis's `expireGenericCommand`: negative values are allowed (the key is
+ * then deleted); only overflow of the unit conversion or of adding `base`
+ * throws `ERR invalid expire time in '<command>' command`.
+ *
+ * @param arg the time argument
+ * @param unit seconds (EXPIRE, EXPIREAT) or milliseconds (PEXPIRE, PEXPIREAT)
+ * @param base `now` for EXPIRE/PEXPIRE, 0 for EXPIREAT/PEXPIREAT
+ * @param command the command name for the error
+ */
+export function expireAtArg(
+  arg: Uint8Array,
+  unit: TimeUnit,
+  base: number,
+  command: string,
+): number {
+  const v = int64Arg(arg);
+  if (typeof v === "number") {
+    const ms = unit === "s" ? v * 1000 : v;
+    const at = ms + base;
+    if (Number.isSafeInteger(at)) return at;
+  }
+  let big = BigInt(v);
+  if (unit === "s") {
+    if (big > MAX_I64 / 1000n || big < MIN_I64 / 1000n) throw invalidExpireTime(command);
+    big *= 1000n;
+  }
+  if (big > MAX_I64 - BigInt(base)) throw invalidExpireTime(command);
+  return Number(big + BigInt(base));
+}

@@ -1,0 +1,161 @@
+/**
+ * Expiry commands: EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT (NX, XX, GT, LT),
+ * TTL, PTTL, EXPIRETIME, PEXPIRETIME, PERSIST.
+ *
+ * @module
+ */
+
+import { type Frame, ReplyError } from "../../resp/frame.ts";
+import { toBinary } from "../../resp/bytes.ts";
+import type { Command, Context, Handler } from "../command.ts";
+import { expireAtArg, isOption, type TimeUnit } from "../args.ts";
+
+const NX = 1;
+const XX = 2;
+const GT = 4;
+const LT = 8;
+
+const NX_CONFLICT = new ReplyError(
+  "ERR NX and XX, GT or LT options at the same time are not compatible",
+);
+const GT_LT_CONFLICT = new ReplyError("ERR GT and LT options at the same time are not compatible");
+
+/** Redis's `parseExtendedExpireArgumentsOrReply`. */
+function parseFlags(args: Uint8Array[]): number {
+  let flags = 0;
+  for (let i = 3; i < args.length; i++) {
+    const a = args[i];
+    if (isOption(a, "nx")) flags |= NX;
+    else if (isOption(a, "xx")) flags |= XX;
+    else if (isOption(a, "gt")) flags |= GT;
+    else if (isOption(a, "lt")) flags |= LT;
+    else {
+      // %s: the C string stops at a NUL byte
+      const end = a.indexOf(0);
+      throw new ReplyError(
+        `ERR Unsupported option ${
+          new TextDecoder().decode(end === -1 ? a : a.subarray(0, end)).replace(/[\r\n]/g, " ")
+        }`,
+      );
+    }
+  }
+  if ((flags & NX) && (flags & (XX | GT | LT))) throw NX_CONFLICT;
+  if ((flags & GT) && (flags & LT)) throw GT_LT_CONFLICT;
+  return flags;
+}
+
+/** Redis's `expireGenericCommand`. */
+function expireGeneric(name: string, unit: TimeUnit, absolute: boolean): Handler {
+  return (ctx: Context, args: Uint8Array[]): Frame => {
+    const flags = parseFlags(args);
+    const db = ctx.db;
+    const now = db.now();
+    const when = expireAtArg(args[2], unit, absolute ? 0 : now, name);
+    const key = toBinary(args[1]);
+    const e = db.get(key);
+    if (e === undefined) return 0;
+    if (flags !== 0) {
+      const current = e.expiresAt === 0 ? -1 : e.expiresAt;
+      if ((flags & NX) && current !== -1) return 0;
+      if ((flags & XX) && current === -1) return 0;
+      if ((flags & GT) && (when <= current || current === -1)) return 0;
+      if ((flags & LT) && current !== -1 && when >= current) return 0;
+    }
+    if (when <= now) {
+      db.delete(key);
+      db.notify("del", key);
+    } else {
+      db.setExpiry(key, when);
+      db.notify("expire", key);
+    }
+    return 1;
+  };
+}
+
+/** Redis's `ttlGenericCommand`. */
+function ttlGeneric(ms: boolean, absolute: boolean): Handler {
+  return (ctx: Context, args: Uint8Array[]): Frame => {
+    const e = ctx.db.get(toBinary(args[1]));
+    if (e === undefined) return -2;
+    if (e.expiresAt === 0) return -1;
+    let ttl = absolute ? e.expiresAt : e.expiresAt - ctx.db.now();
+    if (ttl < 0) ttl = 0;
+    return ms ? ttl : Math.floor((ttl + 500) / 1000);
+  };
+}
+
+function expireCommand(name: string, unit: TimeUnit, absolute: boolean, summary: string): Command {
+  return {
+    name,
+    arity: -3,
+    flags: ["write", "fast"],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "generic",
+    summary,
+    handler: expireGeneric(name, unit, absolute),
+  };
+}
+
+function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: string): Command {
+  return {
+    name,
+    arity: 2,
+    flags: ["readonly", "fast"],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "generic",
+    summary,
+    handler: ttlGeneric(ms, absolute),
+  };
+}
+
+/** The expiry command family. */
+export const expireCommands: Command[] = [
+  expireCommand("expire", "s", false, "Set a key's time to live in seconds"),
+  expireCommand("pexpire", "ms", false, "Set a key's time to live in milliseconds"),
+  expireCommand(
+    "expireat",
+    "s",
+    true,
+    "Set the expiration for a key as a UNIX timestamp",
+  ),
+  expireCommand(
+    "pexpireat",
+    "ms",
+    true,
+    "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
+  ),
+  ttlCommand("ttl", false, false, "Get the time to live for a key in seconds"),
+  ttlCommand("pttl", true, false, "Get the time to live for a key in milliseconds"),
+  ttlCommand(
+    "expiretime",
+    false,
+    true,
+    "Get the expiration Unix timestamp for a key",
+  ),
+  ttlCommand(
+    "pexpiretime",
+    true,
+    true,
+    "Get the expiration Unix timestamp for a key in milliseconds",
+  ),
+  {
+    name: "persist",
+    arity: 2,
+    flags: ["write", "fast"],
+    firstKey: 1,
+    lastKey: 1,
+    step: 1,
+    group: "generic",
+    summary: "Remove the expiration from a key",
+    handler: (ctx, args) => {
+      const key = toBinary(args[1]);
+      if (!ctx.db.persist(key)) return 0;
+      ctx.db.notify("persist", key);
+      return 1;
+    },
+  },
+];

@@ -1,0 +1,43 @@
+/**
+ * The command families and the table built from them. Each family file
+ * exports an array of {@linkcode Command} objects; adding a command is
+ * adding one entry to its family's array (a new family is one more import
+ * here).
+ *
+ * @example
+ * ```ts
+ * import { createCommandTable } from "./mod.ts";
+ * const table = createCommandTable();
+ * console.log(table.get("ping")?.arity); // -1
+ * ```
+ *
+ * @module
+ */
+
+import { type Command, CommandTable } from "../command.ts";
+import { connectionCommands } from "./connection.ts";
+import { stringCommands } from "./strings.ts";
+import { keyCommands } from "./keys.ts";
+import { expireCommands } from "./expire.ts";
+import { serverCommands } from "./server.ts";
+
+export { connectionCommands, expireCommands, keyCommands, serverCommands, stringCommands };
+
+/** Every built-in command, family by family. */
+export function builtinCommands(): Command[] {
+  return [
+    ...connectionCommands,
+    ...stringCommands,
+    ...keyCommands,
+    ...expireCommands,
+    ...serverCommands,
+  ];
+}
+
+/**
+ * A command table with every built-in command plus `extra` (an extra
+ * command with a built-in's name replaces it).
+ */
+export function createCommandTable(extra: Iterable<Command> = []): CommandTable {
+  return new CommandTable([...builtinCommands(), ...extra]);
+}

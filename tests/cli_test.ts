@@ -1,0 +1,243 @@
+/**
+ * CLI client subcommands (`runCli`) and the `demo` subcommand (`runDemo`):
+ * redis-cli-style output and exit codes (0 ok, 1 server error, 2 bad usage,
+ * 3 unreachable), against our server and a real redis-server.
+ */
+
+import assert from "node:assert/strict";
+import { connect, runCli, runDemo } from "../client/mod.ts";
+import { formatReply, quote } from "../client/cli.ts";
+import { startServer } from "../server/mod.ts";
+import { freePort } from "./helpers.ts";
+import { FakeServer, lacks, REDIS, type Target, TARGETS, testName } from "./client_helpers.ts";
+
+/** Captures what runCli prints. */
+function capture() {
+  const io = { out: "", err: "" };
+  const changes: (() => void)[] = [];
+  const notify = () => changes.splice(0).forEach((f) => f());
+  return {
+    io,
+    stdout: { write: (s: string) => void (io.out += s, notify()) },
+    stderr: { write: (s: string) => void (io.err += s, notify()) },
+    /** Resolves once stdout contains `text`. */
+    async until(text: string) {
+      while (!io.out.includes(text)) await new Promise<void>((r) => changes.push(r));
+    },
+  };
+}
+
+async function cli(command: Parameters<typeof runCli>[0], args: string[], options = {}) {
+  const c = capture();
+  const code = await runCli(command, args, options, { stdout: c.stdout, stderr: c.stderr });
+  return { code, out: c.io.out, err: c.io.err };
+}
+
+function eachTarget(
+  what: string,
+  fn: (target: Target, port: number) => Promise<void>,
+  feature?: "pubsub",
+): void {
+  for (const target of TARGETS) {
+    const ignore = feature ? lacks(target, feature) : target.ignore;
+    Deno.test({
+      name: testName(target, what, ignore),
+      ignore: ignore !== undefined,
+      async fn() {
+        await using server = await target.start();
+        await fn(target, server.port);
+      },
+    });
+  }
+}
+
+eachTarget("ping, set, get, del print like redis-cli and exit 0", async (_t, port) => {
+  assert.deepEqual(await cli("ping", [], { port }), { code: 0, out: "PONG\n", err: "" });
+  assert.deepEqual(await cli("ping", ["hi there"], { port }), {
+    code: 0,
+    out: '"hi there"\n',
+    err: "",
+  });
+  assert.deepEqual(await cli("set", ["k", 'va"l\n'], { port }), { code: 0, out: "OK\n", err: "" });
+  assert.deepEqual(await cli("get", ["k"], { port }), { code: 0, out: '"va\\"l\\n"\n', err: "" });
+  assert.deepEqual(await cli("get", ["missing"], { host: "127.0.0.1", port }), {
+    code: 0,
+    out: "(nil)\n",
+    err: "",
+  });
+  assert.deepEqual(await cli("set", ["e", "1"], { port, ex: 100 }), {
+    code: 0,
+    out: "OK\n",
+    err: "",
+  });
+  assert.deepEqual(
+    await cli("set", ["p", "1"], { url: `redis://127.0.0.1:${port}/0`, px: 100_000 }),
+    {
+      code: 0,
+      out: "OK\n",
+      err: "",
+    },
+  );
+  await using c = await connect({ hostname: "127.0.0.1", port });
+  assert.ok((await c.ttl("e")) > 90);
+  assert.ok((await c.pttl("p")) > 90_000);
+  assert.deepEqual(await cli("del", ["k", "e", "nope"], { port }), {
+    code: 0,
+    out: "(integer) 2\n",
+    err: "",
+  });
+});
+
+eachTarget("publish prints the receiver count", async (_t, port) => {
+  assert.deepEqual(await cli("publish", ["news", "hi"], { port }), {
+    code: 0,
+    out: "(integer) 0\n",
+    err: "",
+  });
+}, "pubsub");
+
+eachTarget("subscribe prints messages until stopped, then exits 0", async (_t, port) => {
+  const c = capture();
+  const ac = new AbortController();
+  const running = runCli("subscribe", ["news", "sport"], { port }, {
+    stdout: c.stdout,
+    stderr: c.stderr,
+    signal: ac.signal,
+  });
+  await c.until("3) (integer) 2\n");
+  await using publisher = await connect({ hostname: "127.0.0.1", port });
+  assert.equal(await publisher.publish("sport", "goal"), 1);
+  await c.until('"goal"\n');
+  ac.abort();
+  assert.equal(await running, 0);
+  assert.equal(
+    c.io.out,
+    [
+      "Reading messages... (press Ctrl-C to quit)",
+      '1) "subscribe"',
+      '2) "news"',
+      "3) (integer) 1",
+      '1) "subscribe"',
+      '2) "sport"',
+      "3) (integer) 2",
+      '1) "message"',
+      '2) "sport"',
+      '3) "goal"',
+      "",
+    ].join("\n"),
+  );
+  assert.equal(c.io.err, "");
+}, "pubsub");
+
+Deno.test("a server error prints (error) ... and exits 1", async () => {
+  await using fake = FakeServer.start(() => "-ERR something went wrong\r\n");
+  await fake.autoAnswer();
+  assert.deepEqual(await cli("get", ["k"], { port: fake.port }), {
+    code: 1,
+    out: "(error) ERR something went wrong\n",
+    err: "",
+  });
+});
+
+Deno.test({
+  name: testName(REDIS, "WRONGTYPE from the server exits 1", REDIS.ignore),
+  ignore: REDIS.ignore !== undefined,
+  async fn() {
+    await using server = await REDIS.start();
+    await using c = await connect({ hostname: "127.0.0.1", port: server.port });
+    await c.send(["LPUSH", "list", "x"]);
+    assert.deepEqual(await cli("get", ["list"], { port: server.port }), {
+      code: 1,
+      out: "(error) WRONGTYPE Operation against a key holding the wrong kind of value\n",
+      err: "",
+    });
+  },
+});
+
+Deno.test("bad usage exits 2 with a usage line on stderr, without connecting", async () => {
+  const port = freePort(); // nothing listens: usage is checked first
+  const cases: [Parameters<typeof runCli>[0], string[], object][] = [
+    ["get", [], {}],
+    ["get", ["a", "b"], {}],
+    ["set", ["k"], {}],
+    ["set", ["k", "v"], { ex: 1, px: 1 }],
+    ["set", ["k", "v"], { ex: 0 }],
+    ["set", ["k", "v"], { px: Number.NaN }],
+    ["get", ["k"], { ex: 5 }],
+    ["del", [], {}],
+    ["publish", ["only-channel"], {}],
+    ["subscribe", [], {}],
+    ["ping", ["a", "b"], {}],
+    ["get", ["k"], { url: "http://nope" }],
+  ];
+  for (const [command, args, options] of cases) {
+    const r = await cli(command, args, { port, ...options });
+    assert.equal(r.code, 2, `${command} ${args.join(" ")} ${JSON.stringify(options)}`);
+    assert.equal(r.out, "");
+    assert.match(r.err, /\nUsage: /);
+  }
+  const r = await cli("set", ["k"], { port });
+  assert.equal(
+    r.err,
+    "set takes a key and a value\nUsage: set <key> <value> [--ex seconds | --px milliseconds]\n",
+  );
+});
+
+Deno.test("an unreachable server exits 3 with one line on stderr", async () => {
+  const port = freePort();
+  for (const command of ["ping", "get", "subscribe"] as const) {
+    const r = await cli(command, command === "ping" ? [] : ["k"], { port });
+    assert.deepEqual(r, {
+      code: 3,
+      out: "",
+      err: `Could not connect to Redis at 127.0.0.1:${port}: Connection refused\n`,
+    });
+  }
+});
+
+Deno.test("formatReply and quote follow redis-cli", () => {
+  const enc = new TextEncoder();
+  assert.equal(
+    quote(new Uint8Array([0x61, 0x22, 0x5c, 0x0a, 0x0d, 0x09, 0x07, 0x08, 0x00, 0xff])),
+    '"a\\"\\\\\\n\\r\\t\\a\\b\\x00\\xff"',
+  );
+  assert.equal(quote(enc.encode("é")), '"\\xc3\\xa9"');
+  assert.equal(formatReply(null), "(nil)");
+  assert.equal(formatReply(7), "(integer) 7");
+  assert.equal(formatReply([]), "(empty array)");
+  assert.equal(
+    formatReply([enc.encode("a"), [1, null], 3]),
+    ['1) "a"', "2) 1) (integer) 1", "   2) (nil)", "3) (integer) 3"].join("\n"),
+  );
+  const ten = Array.from({ length: 10 }, (_, i) => i);
+  assert.equal(formatReply(ten).split("\n")[0], " 1) (integer) 0");
+  assert.equal(formatReply(ten).split("\n")[9], "10) (integer) 9");
+});
+
+Deno.test("demo: replays the seed and compares one-at-a-time with the BufferedClient", async () => {
+  const lines: string[] = [];
+  const code = await runDemo({
+    tasks: 10,
+    ops: 400,
+    startServer: () => startServer({ host: "127.0.0.1", port: 0, logLevel: "silent" }),
+    print: (line) => lines.push(line),
+  });
+  assert.equal(code, 0);
+  const text = lines.join("\n");
+  assert.match(text, /embedded server/);
+  assert.match(text, /task 1: SET foo bar -> OK/);
+  assert.match(text, /task 2: GET hello {3}-> \(nil\)/);
+  assert.match(text, /\(a\) one request at a time \(mutex\) +[\d,]+ ops\/s/);
+  assert.match(text, /\(b\) BufferedClient \(manager \+ pipelining\) +[\d,]+ ops\/s/);
+  assert.match(text, /speed-up: \d+\.\dx/);
+  assert.match(text, /every reply reached the task that asked for it/);
+});
+
+Deno.test("demo: an unreachable server exits 3 with one line", async () => {
+  const errors: string[] = [];
+  const port = freePort();
+  const code = await runDemo({ port, print: () => {}, printError: (l) => errors.push(l) });
+  assert.equal(code, 3);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0], new RegExp(`127\\.0\\.0\\.1:${port}.*Connection refused`));
+});

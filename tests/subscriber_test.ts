@@ -1,0 +1,190 @@
+/**
+ * Subscriber tests: messages and pattern messages with RESP2 and RESP3,
+ * subscribe/unsubscribe while iterating, binary payloads, and subscriptions
+ * re-established after a reconnection (real redis-server killed and
+ * restarted on the same port; and through a proxy). Our server gets pub/sub
+ * in issue 5: until then these run against real Redis only.
+ */
+
+import assert from "node:assert/strict";
+import { connect, ConnectionError, type Message, Subscriber } from "../client/mod.ts";
+import {
+  lacks,
+  REDIS,
+  RedisProcess,
+  type Target,
+  TARGETS,
+  TcpProxy,
+  testName,
+  waitForState,
+} from "./client_helpers.ts";
+
+const FAST_RECONNECT = { initialDelay: 5, maxDelay: 50, maxWait: 10_000 };
+const addr = (port: number) => ({ hostname: "127.0.0.1", port });
+
+function eachTarget(
+  what: string,
+  fn: (target: Target, port: number) => Promise<void>,
+  feature: "pubsub" | "hello" = "pubsub",
+): void {
+  for (const target of TARGETS) {
+    const ignore = lacks(target, "pubsub") ?? lacks(target, feature);
+    Deno.test({
+      name: testName(target, what, ignore),
+      ignore: ignore !== undefined,
+      async fn() {
+        await using server = await target.start();
+        await fn(target, server.port);
+      },
+    });
+  }
+}
+
+async function next(sub: Subscriber): Promise<Message> {
+  const msg = await sub.recv();
+  assert.ok(msg !== undefined, "the subscriber ended");
+  return msg;
+}
+
+for (const protocol of [2, 3] as const) {
+  eachTarget(`RESP${protocol}: messages and pattern messages, in order`, async (_t, port) => {
+    await using client = await connect(addr(port), { protocol });
+    await using sub = await client.subscribe("news", "sport");
+    assert.deepEqual(sub.channels.sort(), ["news", "sport"]);
+    await sub.psubscribe("n*");
+    assert.equal(await client.publish("news", "hello"), 2); // channel + pattern
+    assert.equal(await client.publish("sport", "goal"), 1);
+    assert.equal(await client.publish("other", "x"), 0);
+    const got = [await next(sub), await next(sub), await next(sub)];
+    assert.deepEqual(got[0], {
+      channel: "news",
+      payload: "hello",
+      bytes: new TextEncoder().encode("hello"),
+    });
+    assert.deepEqual(got[1], {
+      channel: "news",
+      pattern: "n*",
+      payload: "hello",
+      bytes: new TextEncoder().encode("hello"),
+    });
+    assert.equal(got[2].channel, "sport");
+    assert.equal(got[2].payload, "goal");
+    // The client stays usable for commands: the subscriber has its own connection.
+    assert.equal(await client.ping(), "PONG");
+  }, protocol === 3 ? "hello" : "pubsub");
+}
+
+eachTarget("subscribe and unsubscribe while iterating", async (_t, port) => {
+  await using client = await connect(addr(port));
+  await using sub = await client.subscribe("a");
+  await client.publish("a", "1");
+  const seen: string[] = [];
+  for await (const msg of sub) {
+    seen.push(`${msg.channel}:${msg.payload}`);
+    if (msg.payload === "1") {
+      await sub.subscribe("b");
+      await client.publish("b", "2");
+    } else if (msg.payload === "2") {
+      await sub.unsubscribe("a");
+      assert.equal(await client.publish("a", "dropped"), 0);
+      await client.publish("b", "3");
+    } else if (msg.payload === "3") {
+      await sub.unsubscribe();
+      assert.deepEqual(sub.channels, []);
+      assert.equal(await client.publish("b", "dropped"), 0);
+      await sub.psubscribe("c*");
+      await client.publish("cc", "4");
+    } else {
+      await sub.punsubscribe();
+      break;
+    }
+  }
+  assert.deepEqual(seen, ["a:1", "b:2", "b:3", "cc:4"]);
+  assert.deepEqual(sub.patterns, []);
+  await sub.unsubscribe(); // none left: Redis still confirms once
+});
+
+eachTarget("binary payloads and the end of iteration on close", async (_t, port) => {
+  await using client = await connect(addr(port));
+  const sub = await client.subscribe("bin");
+  const payload = new Uint8Array(256).map((_, i) => i);
+  await client.publish("bin", payload);
+  assert.deepEqual((await next(sub)).bytes, payload);
+  await client.publish("bin", "queued before close");
+  // Wait for it to arrive, then close: queued messages are still delivered.
+  const msg = await next(sub);
+  assert.equal(msg.payload, "queued before close");
+  await sub.close();
+  assert.equal(await sub.recv(), undefined);
+  const rest: Message[] = [];
+  for await (const m of sub) rest.push(m);
+  assert.deepEqual(rest, []);
+  await assert.rejects(sub.subscribe("x"), ConnectionError);
+});
+
+eachTarget("subscriptions are re-established after a reconnection (proxy)", async (_t, port) => {
+  await using proxy = TcpProxy.start(port);
+  await using publisher = await connect(addr(port));
+  await using sub = await Subscriber.connect(addr(proxy.port), ["chan"], {
+    reconnect: FAST_RECONNECT,
+  });
+  await sub.psubscribe("pat*");
+  await publisher.publish("chan", "before");
+  assert.equal((await next(sub)).payload, "before");
+  await proxy.kill();
+  await waitForState(sub, "reconnecting");
+  // Subscribing while disconnected waits for the reconnection.
+  const more = sub.subscribe("later");
+  proxy.restart();
+  await waitForState(sub, "ready"); // ready only once re-subscribed
+  await more;
+  assert.equal(await publisher.publish("chan", "after"), 1);
+  assert.equal(await publisher.publish("pattern", "p"), 1);
+  assert.equal(await publisher.publish("later", "l"), 1);
+  assert.equal((await next(sub)).payload, "after");
+  const p = await next(sub);
+  assert.equal(p.pattern, "pat*");
+  assert.equal(p.channel, "pattern");
+  assert.equal((await next(sub)).payload, "l");
+});
+
+Deno.test({
+  name: testName(REDIS, "pub/sub across a server restart (SIGKILL, same port)", REDIS.ignore),
+  ignore: REDIS.ignore !== undefined,
+  async fn() {
+    await using redis = await RedisProcess.start();
+    await using client = await connect(addr(redis.port), { reconnect: FAST_RECONNECT });
+    await using sub = await client.subscribe("news");
+    await client.publish("news", "one");
+    assert.equal((await next(sub)).payload, "one");
+    await redis.kill();
+    await waitForState(sub, "reconnecting");
+    await redis.restart();
+    await waitForState(sub, "ready");
+    assert.equal(await client.publish("news", "two"), 1);
+    assert.equal((await next(sub)).payload, "two");
+  },
+});
+
+Deno.test({
+  name: testName(
+    REDIS,
+    "a subscriber whose reconnection gives up ends with ConnectionError",
+    REDIS.ignore,
+  ),
+  ignore: REDIS.ignore !== undefined,
+  async fn() {
+    await using redis = await RedisProcess.start();
+    await using sub = await Subscriber.connect(addr(redis.port), ["news"], {
+      reconnect: { initialDelay: 5, maxDelay: 20, maxWait: 150 },
+    });
+    await redis.kill();
+    await assert.rejects(
+      (async () => {
+        for await (const _ of sub) { /* nothing comes */ }
+      })(),
+      ConnectionError,
+    );
+    assert.equal(sub.state, "closed");
+  },
+});
