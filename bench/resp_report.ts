@@ -17,6 +17,7 @@ import {
   asBuffers,
   chunked,
   commandArgs,
+  floorFrames,
   floorWalk,
   naiveEncode,
   oursCommands,
@@ -143,10 +144,14 @@ if (!only || only === "replies") {
         name: "floor: walk + one view per bulk, one array per array",
         run: () => floorWalk(rep.bytes, true),
       },
+      {
+        name: "floor: walk + the frames (views, filled arrays), no validation",
+        run: () => floorFrames(rep.bytes),
+      },
       { name: "ours next() zeroCopy (views)", run: () => oursReplies(whole, true) },
       { name: "redis-parser (returnBuffers)", run: () => redisParser(wholeBuffers, true) },
     ],
-    3,
+    4,
   );
 }
 if (!only || only === "encode") {

@@ -65,9 +65,14 @@ const SHRINK_ABOVE = 4 * 1024 * 1024;
 const MAX_DEPTH = 1024;
 /** Stack kind of the frame an attribute annotates. */
 const ATTR_VALUE = 1;
-/** Payload copies up to this size are carved out of a shared slab (one allocation per slab). */
-const POOL_MAX = 8 * 1024;
+/** Copying mode: payloads are views of copied windows of the input of up to this size. */
+const WINDOW = 64 * 1024;
+/** Copying mode: larger payloads get a copy of their own. */
+const WINDOW_BULK_MAX = 16 * 1024;
+/** Zero-copy mode: the smallest bridge buffer. */
 const POOL_SIZE = 64 * 1024;
+/** Deepest nesting {@linkcode Decoder.next}'s fast path parses (deeper: the general path). */
+const FAST_DEPTH = 32;
 /** Zero-copy mode: bytes of the next chunk first copied behind a straddling frame. */
 const BRIDGE = 128;
 
@@ -327,9 +332,11 @@ export class Decoder {
   private error: ProtocolError | null = null;
   /** Where the search for the end of the current partial line resumes (0: from the line start). */
   private scan = 0;
-  // Copies of small payloads are carved out of this slab.
-  private pool: Uint8Array = EMPTY;
-  private poolPos = 0;
+  // Copying mode: payload copies are views of a copy of buf[winFrom..winTo).
+  private winOf: Uint8Array = EMPTY;
+  private winFrom = 0;
+  private winTo = 0;
+  private winBuffer: ArrayBufferLike = EMPTY.buffer;
   // The ArrayBuffer and offset of the last buffer views were made of.
   private viewOf: Uint8Array = EMPTY;
   private viewBuffer: ArrayBufferLike = EMPTY.buffer;
@@ -380,6 +387,7 @@ export class Decoder {
     this.buf = EMPTY;
     this.pos = this.end = 0;
     this.own = EMPTY;
+    this.winOf = EMPTY;
     this.borrowed = false;
     this.error = null;
     this.scan = 0;
@@ -414,8 +422,10 @@ export class Decoder {
       this.fail("Protocol error: query buffer limit reached");
     }
     if (this.zeroCopy) return this.feedZeroCopy(chunk);
+    this.winOf = EMPTY;
+    // Fed again before the previous chunk was drained: finish bridging it.
+    while (this.rest !== null) this.pull();
     const pending = this.end - this.pos;
-    const total = pending + n;
     if (pending === 0) {
       // Nothing buffered: parse straight from the caller's chunk.
       this.buf = chunk;
@@ -424,26 +434,42 @@ export class Decoder {
       this.borrowed = true;
       this.scan = 0;
       this.cur = 0;
+      this.ownFree = 0;
       if (this.own.length > SHRINK_ABOVE) this.own = EMPTY;
       return;
     }
+    // A frame straddles: the unconsumed bytes, then a bridge of the first k
+    // bytes of chunk in own; parsing continues in chunk itself once the
+    // straddling frame is done (see pull). Views handed out before this feed
+    // may now be invalidated, so own may be compacted.
+    const k = Math.min(n, this.bulkType !== 0 ? this.bulkLen + 2 - pending : BRIDGE);
     let own = this.own;
-    if (this.borrowed || this.end + n > own.length) {
-      if (!this.borrowed && total <= own.length >>> 1) {
-        this.moveTo(own); // compact in place
-      } else if (total <= own.length && this.borrowed) {
-        this.moveTo(own);
-      } else {
+    if (!(this.buf === own && own.length - this.end >= k)) {
+      const need = pending + k;
+      if (own.length < need) {
         let cap = Math.max(MIN_CAPACITY, own.length * 2);
-        while (cap < total) cap *= 2;
-        own = new Uint8Array(Math.max(total, Math.min(cap, this.maxBufferLength)));
-        this.moveTo(own);
-        this.own = own;
+        while (cap < need) cap *= 2;
+        own = this.own = new Uint8Array(Math.max(need, Math.min(cap, this.maxBufferLength)));
       }
+      this.relocate(own, 0);
     }
-    own.set(chunk, this.end);
-    this.end += n;
-    this.copiedBytes += n;
+    this.bridge(chunk, k);
+  }
+
+  /** Appends `chunk[0..k)` behind the unconsumed bytes in own; the rest of chunk follows later. */
+  private bridge(chunk: Uint8Array, k: number): void {
+    const n = chunk.length;
+    this.own.set(k === n ? chunk : chunk.subarray(0, k), this.end);
+    this.restStart = this.end;
+    this.end += k;
+    this.ownFree = this.end;
+    this.copiedBytes += k;
+    if (k < n) {
+      this.rest = chunk;
+      this.restTaken = k;
+    } else {
+      this.restStart = Infinity;
+    }
   }
 
   /**
@@ -637,7 +663,7 @@ export class Decoder {
       // Hot path: a common frame, complete, at top level.
       const buf = this.buf;
       if (buf !== this.viewOf) this.cacheView(buf);
-      const fast = this.fastValue(buf, this.pos, this.end, this.viewBuffer, this.viewBase);
+      const fast = this.fastFrame(buf, this.pos, this.end, this.viewBuffer, this.viewBase, 0);
       if (fast !== NO) {
         this.pos = fastPos;
         return fast;
@@ -760,17 +786,9 @@ export class Decoder {
             value = v;
             break;
           }
-          case 43: { // + simple string
-            const n = i - ls;
-            if (n === 2 && buf[ls] === 79 && buf[ls + 1] === 75) value = OK;
-            else if (n === 4 && buf[ls] === 80 && buf[ls + 1] === 79 && buf[ls + 2] === 78) {
-              value = buf[ls + 3] === 71 ? PONG : new SimpleString(text(buf, ls, i));
-            } else if (n === 6 && buf[ls] === 81 && buf[ls + 1] === 85) {
-              const s = text(buf, ls, i);
-              value = s === "QUEUED" ? QUEUED : new SimpleString(s);
-            } else value = new SimpleString(text(buf, ls, i));
+          case 43: // + simple string
+            value = this.simple(buf, ls, i);
             break;
-          }
           case 45: // - error
             value = replyError(text(buf, ls, i), false);
             break;
@@ -958,6 +976,98 @@ export class Decoder {
     return this.zeroCopy ? new Uint8Array(ab, base + p, v) : this.copy(buf, p, e);
   }
 
+  /**
+   * The fast path of {@linkcode Decoder.next}: one whole frame of the common
+   * RESP2 shapes (`$n` with its payload, `$-1`, `:n`, `+text`, and `*n`
+   * arrays of them, nested up to {@linkcode FAST_DEPTH} deep), complete in
+   * `buf[pos..end)`. Nothing is saved while parsing: it returns the frame
+   * and sets {@linkcode fastPos} after it, or {@linkcode NO} when the frame
+   * is incomplete or anything is unusual (signs, long numbers, RESP3 types,
+   * errors of any kind); the resumable general path then parses the frame
+   * from `pos` again and decides.
+   */
+  private fastFrame(
+    buf: Uint8Array,
+    pos: number,
+    end: number,
+    ab: ArrayBufferLike,
+    base: number,
+    depth: number,
+  ): Frame {
+    if (end - pos < 4) return NO;
+    const type = buf[pos];
+    let i = pos + 1;
+    if (type === 43) {
+      // + simple string
+      if (buf[i] === 79 && buf[i + 1] === 75 && buf[i + 2] === CR) {
+        if (i + 3 >= end || buf[i + 3] !== LF) return NO;
+        this.scannedBytes += 3;
+        fastPos = i + 4;
+        return OK;
+      }
+      const lim = end - i > 256 ? i + 256 : end;
+      while (i < lim && buf[i] !== CR) i++;
+      if (i + 1 >= lim || buf[i + 1] !== LF) return NO;
+      this.scannedBytes += i - pos;
+      fastPos = i + 2;
+      return this.simple(buf, pos + 1, i);
+    }
+    let c = buf[i] - 48;
+    let v = c;
+    if (c > 0 && c <= 9) {
+      const lim = end - i > 15 ? i + 15 : end;
+      while (++i < lim && (c = buf[i] - 48) >= 0 && c <= 9) v = v * 10 + c;
+    } else if (c === 0) {
+      i++;
+    } else if (c === -3 && buf[i + 1] === 49 && buf[i + 2] === CR && type !== 58) {
+      // $-1 or *-1
+      if (i + 3 >= end || buf[i + 3] !== LF || (type !== 36 && type !== 42)) return NO;
+      this.scannedBytes += 3;
+      fastPos = i + 4;
+      return null;
+    } else {
+      return NO;
+    }
+    if (i + 1 >= end || buf[i] !== CR || buf[i + 1] !== LF) return NO;
+    this.scannedBytes += i - pos;
+    const p = i + 2;
+    if (type === 36) {
+      const e = p + v;
+      if (e + 1 >= end || buf[e] !== CR || buf[e + 1] !== LF || v > this.maxBulkLength) return NO;
+      fastPos = e + 2;
+      return this.zeroCopy ? new Uint8Array(ab, base + p, v) : this.copy(buf, p, e);
+    }
+    if (type === 58) {
+      fastPos = p;
+      return v;
+    }
+    if (type !== 42 || v > this.maxMultibulkLength || depth >= FAST_DEPTH) return NO;
+    const items: Frame[] = v <= 1024 ? new Array(v) : [];
+    let q = p;
+    for (let k = 0; k < v; k++) {
+      const item = this.fastFrame(buf, q, end, ab, base, depth + 1);
+      if (item === NO) return NO;
+      items[k] = item;
+      q = fastPos;
+    }
+    fastPos = q;
+    return items;
+  }
+
+  /** The simple string `buf[s..e)`, the shared instance for `OK`, `PONG` and `QUEUED`. */
+  private simple(buf: Uint8Array, s: number, e: number): SimpleString {
+    const n = e - s;
+    if (n === 2 && buf[s] === 79 && buf[s + 1] === 75) return OK;
+    if (n === 4 && buf[s] === 80 && buf[s + 1] === 79 && buf[s + 2] === 78) {
+      return buf[s + 3] === 71 ? PONG : new SimpleString(text(buf, s, e));
+    }
+    if (n === 6 && buf[s] === 81 && buf[s + 1] === 85) {
+      const str = text(buf, s, e);
+      return str === "QUEUED" ? QUEUED : new SimpleString(str);
+    }
+    return new SimpleString(text(buf, s, e));
+  }
+
   /** A complete bulk-like payload at `buf[pos..pos+len)` followed by CRLF. */
   private bulk(type: number, buf: Uint8Array, pos: number, len: number): Frame {
     const e = pos + len;
@@ -971,23 +1081,28 @@ export class Decoder {
     return new VerbatimString(text(buf, pos, pos + 3), value);
   }
 
-  /** A copy of buf[s..e): small ones share a slab, as Node's Buffer pool does. */
+  /**
+   * A copy of `buf[s..e)` (buf is this.buf). Rather than copying each payload
+   * on its own, the decoder copies a window of up to {@linkcode WINDOW}
+   * bytes of the buffer from `s` on with one `slice()` and returns views of
+   * that copy: one allocation and one copy serve every later payload inside
+   * the window (headers between them are copied too, a few percent). A
+   * window is a private copy, so rewriting or reusing `buf` does not touch
+   * it; it is forgotten whenever `buf` may change (feed, compaction).
+   */
   private copy(buf: Uint8Array, s: number, e: number): Uint8Array {
     const n = e - s;
-    if (n > POOL_MAX) return buf.slice(s, e);
-    let pool = this.pool;
-    let p = this.poolPos;
-    if (p + n > pool.length) {
-      pool = this.pool = new Uint8Array(POOL_SIZE);
-      p = 0;
+    if (buf === this.winOf && s >= this.winFrom && e <= this.winTo) {
+      return new Uint8Array(this.winBuffer, s - this.winFrom, n);
     }
-    if (n <= 16) {
-      for (let i = 0; i < n; i++) pool[p + i] = buf[s + i];
-    } else {
-      pool.set(buf.subarray(s, e), p);
-    }
-    this.poolPos = p + n;
-    return pool.subarray(p, p + n);
+    if (n > WINDOW_BULK_MAX) return buf.slice(s, e);
+    const to = this.end - s > WINDOW ? s + WINDOW : this.end;
+    const win = new Uint8Array(buf.subarray(s, to));
+    this.winOf = buf;
+    this.winFrom = s;
+    this.winTo = to;
+    this.winBuffer = win.buffer;
+    return new Uint8Array(win.buffer, 0, n);
   }
 
   /** One inline request at `pos`: its arguments, or undefined when the line is incomplete. */
@@ -1013,6 +1128,8 @@ export class Decoder {
 
   /** Called before returning undefined: stop borrowing the caller's chunk. */
   private suspend(): undefined {
+    // A bridge is in use: the caller's loop pulls the rest of the chunk in.
+    if (this.rest !== null) return undefined;
     if (this.zeroCopy) {
       // Chunks are never reused by the caller: nothing to copy.
       if (this.pos === this.end && this.rest === null) {
@@ -1033,21 +1150,13 @@ export class Decoder {
       this.scan = 0;
       this.cur = 0;
     } else if (this.borrowed) {
-      const pending = this.end - this.pos;
-      let own = this.own;
-      if (own.length < pending) {
-        let cap = Math.max(MIN_CAPACITY, own.length);
-        while (cap < pending) cap *= 2;
-        own = this.own = new Uint8Array(cap);
-      }
-      this.moveTo(own);
+      // Keep the unconsumed bytes above everything handed out since the
+      // last feed (arguments are valid until the next feed).
+      const at = this.ownAt(this.end - this.pos);
+      this.relocate(this.own, at);
+      this.ownFree = this.end;
     }
     return undefined;
-  }
-
-  /** Moves buf[pos..end) to target[0..) and rebases every position and view. */
-  private moveTo(target: Uint8Array): void {
-    this.relocate(target, 0);
   }
 
   /** Moves buf[pos..end) to target[at..) and rebases every position and view. */
@@ -1079,6 +1188,7 @@ export class Decoder {
   }
 
   private moved(target: Uint8Array, at: number, pending: number): void {
+    this.winOf = EMPTY;
     this.buf = target;
     this.pos = at;
     this.end = at + pending;
@@ -1114,18 +1224,7 @@ export class Decoder {
       const at = this.ownAt(pending + k);
       this.relocate(this.own, at);
     }
-    const own = this.own;
-    own.set(k === n ? chunk : chunk.subarray(0, k), this.end);
-    this.restStart = this.end;
-    this.end += k;
-    this.ownFree = this.end;
-    this.copiedBytes += k;
-    if (k < n) {
-      this.rest = chunk;
-      this.restTaken = k;
-    } else {
-      this.restStart = Infinity;
-    }
+    this.bridge(chunk, k);
   }
 
   /**
@@ -1137,7 +1236,22 @@ export class Decoder {
     const start = this.restStart;
     if (this.pos >= start) {
       if (this.scan > 0) this.scan -= start;
-      if (this.mbLeft > 0) this.cur -= start;
+      if (this.mbLeft > 0) {
+        this.cur -= start;
+        // Copying mode: the arguments parsed so far view the bridge, whose
+        // bytes equal the chunk's; make them views of the chunk, which is
+        // where relocate expects them (the bridge may be rewritten after
+        // the next feed).
+        if (!this.zeroCopy) {
+          const argv = this.argv;
+          const shift = this.buf.byteOffset + start;
+          for (let k = 0; k < this.argc; k++) {
+            const a = argv[k];
+            const o = a.byteOffset - shift;
+            argv[k] = rest.subarray(o, o + a.length);
+          }
+        }
+      }
       this.buf = rest;
       this.pos -= start;
       this.end = rest.length;
