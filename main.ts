@@ -98,12 +98,14 @@ const subcommands: Record<string, Subcommand> = {
       ["--port <port>", "port to listen on, 0 picks a free one (default 6379)"],
       ["--max-clients <n>", "maximum simultaneous clients (default 10000)"],
       ["--log-level <level>", "error, warn, info or debug (default info)"],
+      ["--requirepass <pw>", "require AUTH with this password (default: $MINI_REDIS_PASSWORD)"],
     ],
     options: {
       host: { type: "string" },
       port: { type: "string" },
       "max-clients": { type: "string" },
       "log-level": { type: "string" },
+      requirepass: { type: "string" },
     },
     minArgs: 0,
     maxArgs: 0,
@@ -117,6 +119,7 @@ const subcommands: Record<string, Subcommand> = {
         port: integerFlag(values, "port", 0, 65535),
         maxClients: integerFlag(values, "max-clients", 1, 1_000_000),
         logLevel,
+        requirepass: values.requirepass as string | undefined,
       });
     },
   },

@@ -28,6 +28,7 @@ import { fromUtf8, toBinary } from "../resp/bytes.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { Logger } from "./log.ts";
 import type { Config } from "./config.ts";
+import type { PubSub, Subscriber } from "./pubsub.ts";
 
 /**
  * Redis's COMMAND flag names (`COMMAND INFO` reports them).
@@ -93,6 +94,13 @@ export interface Command {
   readonly group?: string;
   /** One-line description, for COMMAND DOCS. */
   readonly summary?: string;
+  /**
+   * Redis's explicit ACL categories (without `@`), when they differ from
+   * what the group gives (e.g. `["keyspace", "dangerous"]` for KEYS).
+   * Categories implied by flags (`write`, `read`, `fast`/`slow`, `admin`,
+   * `pubsub`, ...) are added either way.
+   */
+  readonly aclCategories?: readonly string[];
   /** Runs the command. Containers (e.g. CONFIG) may omit it and list `subcommands`. */
   readonly handler?: Handler;
   /** Subcommands (`CONFIG GET`, `COMMAND DOCS`); their full name is `parent|name`. */
@@ -107,7 +115,54 @@ export interface ResolvedCommand extends Command {
   readonly parent?: ResolvedCommand;
   /** Subcommands by lower-case name. */
   readonly subcommandMap?: ReadonlyMap<string, ResolvedCommand>;
+  /** A read-only command with keys: its lookups count as keyspace hits/misses (INFO). */
+  readonly readsKeys: boolean;
+  /** Runs without authentication (the `no_auth` flag). */
+  readonly noAuth: boolean;
+  /** Allowed in RESP2 subscribed mode: (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET. */
+  readonly inSubscribedMode: boolean;
 }
+
+/**
+ * What a command can ask of the connection behind a client (CLIENT KILL,
+ * CLIENT LIST, pub/sub deliveries). The connection provides it; a client
+ * made by {@linkcode createClientState} alone gets an inert one.
+ */
+export interface ClientHandle {
+  /** Closes the connection now, dropping unwritten output (CLIENT KILL). */
+  kill(): void;
+  /**
+   * Appends a push frame (a pub/sub confirmation or message) to the
+   * client's output, in its protocol, whatever its CLIENT REPLY mode.
+   */
+  push(frame: Frame): void;
+  /** Appends pre-encoded push bytes (a message encoded once for many subscribers). */
+  pushRaw(bytes: Uint8Array): void;
+  /** Ends a run of pushes: starts writing them and enforces the output buffer limit. */
+  flushPushes(): void;
+  /** The client fell behind the pub/sub hub: it must be disconnected. */
+  lagged(missed: number): void;
+  /** Bytes of output not written to the socket yet (CLIENT LIST `omem`). */
+  readonly outputLength: number;
+  /** Bytes of received input not parsed yet (CLIENT LIST `qbuf`). */
+  readonly inputLength: number;
+}
+
+/** {@linkcode ClientState.gate} bit: AUTH is required and has not been given. */
+export const GATE_NOAUTH = 1;
+/** {@linkcode ClientState.gate} bit: RESP2 subscribed mode (only pub/sub commands allowed). */
+export const GATE_RESP2_PUBSUB = 2;
+/** {@linkcode ClientState.gate} bit: the client has subscriptions (messages may be queued). */
+export const GATE_PUBSUB = 4;
+/** {@linkcode ClientState.gate} bit: CLIENT REPLY OFF or SKIP is in effect. */
+export const GATE_REPLY = 8;
+
+/** {@linkcode ClientState.replyFlags}: CLIENT REPLY OFF. */
+export const REPLY_OFF = 1;
+/** {@linkcode ClientState.replyFlags}: the reply to the current command is skipped. */
+export const REPLY_SKIP = 2;
+/** {@linkcode ClientState.replyFlags}: CLIENT REPLY SKIP was just given (skip the next reply). */
+export const REPLY_SKIP_NEXT = 4;
 
 /** Per-connection state, shared by all commands of one client. */
 export interface ClientState {
@@ -115,8 +170,14 @@ export interface ClientState {
   readonly id: number;
   /** Peer address `ip:port`. */
   readonly addr: string;
+  /** Local address `ip:port` the client connected to. */
+  readonly laddr: string;
   /** CLIENT SETNAME name, "" when unset. */
   name: string;
+  /** CLIENT SETINFO LIB-NAME, "" when unset. */
+  libName: string;
+  /** CLIENT SETINFO LIB-VER, "" when unset. */
+  libVer: string;
   /** RESP protocol version of replies (HELLO switches it). */
   protocol: 2 | 3;
   /** Selected database (always 0 here). */
@@ -125,6 +186,95 @@ export interface ClientState {
   closeAfterReply: boolean;
   /** Unix ms when the connection was accepted. */
   readonly connectedAt: number;
+  /** Unix ms of the last input (CLIENT LIST `idle`, the `timeout` setting). */
+  lastInteraction: number;
+  /** The last command run (CLIENT LIST `cmd`). */
+  lastCommand: ResolvedCommand | undefined;
+  /** Whether the client has authenticated (or needed not to when it connected). */
+  authenticated: boolean;
+  /**
+   * The checks a command needs beyond the table lookup, as `GATE_*` bits;
+   * 0 for an ordinary client, so the hot path pays one comparison.
+   * Recompute with {@linkcode refreshGate} after changing what it derives from.
+   */
+  gate: number;
+  /** CLIENT REPLY state, as `REPLY_*` bits. */
+  replyFlags: number;
+  /** Pub/sub subscriptions, created by the first SUBSCRIBE or PSUBSCRIBE. */
+  pubsub: Subscriber | undefined;
+  /** The connection behind this client. */
+  handle: ClientHandle;
+}
+
+const INERT_HANDLE: ClientHandle = {
+  kill() {},
+  push() {},
+  pushRaw() {},
+  flushPushes() {},
+  lagged() {},
+  outputLength: 0,
+  inputLength: 0,
+};
+
+/**
+ * A new client's state: authenticated unless `authenticated` says
+ * otherwise, RESP2, no name, an inert {@linkcode ClientHandle} until a
+ * connection sets its own.
+ *
+ * @example
+ * ```ts
+ * import { createClientState } from "./command.ts";
+ * const client = createClientState({ id: 1, addr: "127.0.0.1:50000" });
+ * console.log(client.protocol, client.gate); // 2 0
+ * ```
+ */
+export function createClientState(init: {
+  id: number;
+  addr: string;
+  laddr?: string;
+  authenticated?: boolean;
+  connectedAt?: number;
+}): ClientState {
+  const now = init.connectedAt ?? Date.now();
+  const client: ClientState = {
+    id: init.id,
+    addr: init.addr,
+    laddr: init.laddr ?? "",
+    name: "",
+    libName: "",
+    libVer: "",
+    protocol: 2,
+    db: 0,
+    closeAfterReply: false,
+    connectedAt: now,
+    lastInteraction: now,
+    lastCommand: undefined,
+    authenticated: init.authenticated ?? true,
+    gate: 0,
+    replyFlags: 0,
+    pubsub: undefined,
+    handle: INERT_HANDLE,
+  };
+  refreshGate(client);
+  return client;
+}
+
+/** Recomputes {@linkcode ClientState.gate} from the client's auth, pub/sub and reply state. */
+export function refreshGate(client: ClientState): void {
+  const subscribed = client.pubsub !== undefined && client.pubsub.count > 0;
+  client.gate = (client.authenticated ? 0 : GATE_NOAUTH) |
+    (subscribed ? GATE_PUBSUB | (client.protocol === 2 ? GATE_RESP2_PUBSUB : 0) : 0) |
+    (client.replyFlags !== 0 ? GATE_REPLY : 0);
+}
+
+/** Per-class output buffer limit (`client-output-buffer-limit`), in bytes and seconds; 0 = none. */
+export interface OutputLimit {
+  /** Disconnect as soon as the pending output reaches this many bytes. */
+  hard: number;
+  /** Disconnect when the pending output stays at or above this many bytes ... */
+  soft: number;
+  /** ... for longer than this many seconds. */
+  softSeconds: number;
 }
 
 /** Live server settings (CONFIG SET changes them). */
@@ -137,6 +287,36 @@ export interface ServerSettings {
   maxClients: number;
   /** Most unparsed bytes buffered for one client before it is disconnected. */
   queryBufferLimit: number;
+  /** Largest bulk string a client may send (`proto-max-bulk-len`). */
+  protoMaxBulkLen: number;
+  /** The password of the default user (`requirepass`); "" = none. */
+  requirePass: string;
+  /** SHA-256 of {@linkcode requirePass}, compared in constant time (see `auth.ts`). */
+  requirePassDigest: Uint8Array | undefined;
+  /** Close clients idle for this many seconds (`timeout`); 0 = never. */
+  timeout: number;
+  /** `notify-keyspace-events` flags (see `notify.ts`). */
+  notifyFlags: number;
+  /** `client-output-buffer-limit` per client class. */
+  outputLimits: { normal: OutputLimit; replica: OutputLimit; pubsub: OutputLimit };
+}
+
+/** Server-wide counters for INFO. */
+export interface ServerStats {
+  /** Connections accepted since start-up. */
+  connectionsReceived: number;
+  /** Connections refused by `maxclients`. */
+  rejectedConnections: number;
+  /** Commands executed. */
+  commandsProcessed: number;
+  /** Bytes read from clients. */
+  netInputBytes: number;
+  /** Bytes written to clients. */
+  netOutputBytes: number;
+  /** Commands per second over the last samples (INFO `instantaneous_ops_per_sec`). */
+  opsPerSec: number;
+  /** Clients disconnected by the output buffer limit. */
+  outputLimitDisconnections: number;
 }
 
 /** Server-wide state available to commands. */
@@ -155,6 +335,12 @@ export interface ServerState {
   readonly commands: CommandTable;
   /** The database (same object as `Context.db`). */
   readonly db: Keyspace;
+  /** The pub/sub hub. */
+  readonly pubsub: PubSub;
+  /** Counters for INFO. */
+  readonly stats: ServerStats;
+  /** A random 40-hex-digit id of this run (INFO `run_id`). */
+  readonly runId: string;
 }
 
 /** What a handler gets: the keyspace, its client and the server. */
@@ -233,12 +419,28 @@ function sameName(name: Uint8Array, arg: Uint8Array): boolean {
   return true;
 }
 
+/** Commands a RESP2 client may send while subscribed (Redis's processCommand list). */
+const SUBSCRIBED_MODE_COMMANDS = new Set([
+  "ping",
+  "subscribe",
+  "ssubscribe",
+  "unsubscribe",
+  "sunsubscribe",
+  "psubscribe",
+  "punsubscribe",
+  "quit",
+  "reset",
+]);
+
 function resolve(cmd: Command, parent?: ResolvedCommand): ResolvedCommand {
   const fullName = parent ? `${parent.fullName}|${cmd.name}` : cmd.name;
   const self: ResolvedCommand & { subcommandMap?: Map<string, ResolvedCommand> } = {
     ...cmd,
     fullName,
     parent,
+    readsKeys: cmd.flags.includes("readonly") && cmd.firstKey > 0,
+    noAuth: cmd.flags.includes("no_auth"),
+    inSubscribedMode: parent === undefined && SUBSCRIBED_MODE_COMMANDS.has(cmd.name),
   };
   if (cmd.subcommands) {
     const subs = new Map<string, ResolvedCommand>();
@@ -354,6 +556,13 @@ export function execute(
 ): Frame | Promise<Frame> {
   const cmd = table.lookup(args);
   if (cmd instanceof ReplyError) return cmd;
+  const client = ctx.client;
+  if ((client.gate & (GATE_NOAUTH | GATE_RESP2_PUBSUB)) !== 0) {
+    const refused = gateError(ctx, cmd);
+    if (refused !== undefined) return refused;
+  }
+  client.lastCommand = cmd;
+  ctx.db.countLookups = cmd.readsKeys;
   const handler = cmd.handler;
   if (handler === undefined) return arityError(cmd.fullName);
   try {
@@ -364,6 +573,42 @@ export function execute(
     return failure(ctx, cmd, e);
   }
 }
+
+/** `-NOAUTH Authentication required.` */
+export const NOAUTH_ERROR: ReplyError = new ReplyError("NOAUTH Authentication required.");
+
+/**
+ * Whether AUTH is required of `client` before its commands run: a password
+ * is set and the client has not authenticated (Redis's `authRequired`).
+ */
+export function authRequired(client: ClientState, settings: ServerSettings): boolean {
+  return !client.authenticated && settings.requirePass !== "";
+}
+
+/** The refusal of a command by the auth and subscribed-mode checks, if any (Redis's order). */
+function gateError(ctx: Context, cmd: ResolvedCommand): ReplyError | undefined {
+  const client = ctx.client;
+  if (
+    (client.gate & GATE_NOAUTH) !== 0 && !cmd.noAuth && authRequired(client, ctx.server.settings)
+  ) {
+    return NOAUTH_ERROR;
+  }
+  if ((client.gate & GATE_RESP2_PUBSUB) !== 0 && !cmd.inSubscribedMode) {
+    return new ReplyError(
+      sanitize(
+        `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+      ),
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A handler's way of saying "no reply": the replies were already sent as
+ * push frames (SUBSCRIBE confirmations) or the command is silent (CLIENT
+ * REPLY OFF). Compared by identity; never encode it.
+ */
+export const NO_REPLY: Frame = Object.freeze([]) as unknown as Frame;
 
 function failure(ctx: Context, cmd: ResolvedCommand, e: unknown): ReplyError {
   if (e instanceof ReplyError) return e;

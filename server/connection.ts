@@ -5,11 +5,32 @@
  * awaited before the socket is read again (so a client that does not read
  * its replies stops being read, and server memory stays bounded).
  *
+ * A connection with pub/sub subscriptions also receives messages at any
+ * time. They are appended to the same output buffer (so they interleave
+ * with replies in the order Redis would send them) and written by a
+ * background flush that takes everything accumulated at once, while the
+ * loop goes on reading. What such a client leaves unread counts against
+ * `client-output-buffer-limit pubsub`: past the hard limit, or past the
+ * soft limit for longer than its seconds, it is disconnected.
+ *
  * @module
  */
 
 import { Decoder, Encoder, type Frame, ProtocolError, ReplyError } from "../resp/mod.ts";
-import { type ClientState, type CommandTable, type Context, execute } from "./command.ts";
+import {
+  authRequired,
+  type ClientHandle,
+  type ClientState,
+  type CommandTable,
+  type Context,
+  execute,
+  GATE_PUBSUB,
+  NO_REPLY,
+  refreshGate,
+  REPLY_OFF,
+  REPLY_SKIP,
+  REPLY_SKIP_NEXT,
+} from "./command.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { ServerState } from "./command.ts";
 import type { watch } from "../channels/mod.ts";
@@ -24,13 +45,15 @@ export type CloseReason =
   | "protocol"
   | "querybuf"
   | "shutdown"
-  | "io";
+  | "io"
+  | "killed";
 
 /**
  * The state and loop of one connection. The server creates one per accepted
- * socket and calls {@linkcode Connection.run}.
+ * socket and calls {@linkcode Connection.run}. It is also the client's
+ * {@linkcode ClientHandle}: commands reach it through `client.handle`.
  */
-export class Connection {
+export class Connection implements ClientHandle {
   /** The client's state, shared with command handlers. */
   readonly client: ClientState;
   readonly #conn: Deno.Conn;
@@ -38,13 +61,29 @@ export class Connection {
   readonly #table: CommandTable;
   readonly #server: ServerState;
   readonly #shutdown: watch.Receiver<boolean>;
+  readonly #decoder = new Decoder();
+  /** Where replies and pushes are appended. */
+  #enc = new Encoder({ initialCapacity: 4096 });
+  /** The other buffer: being written by a background flush, or idle. */
+  #spare = new Encoder({ initialCapacity: 4096 });
+  /** The background flush in progress, if any. */
+  #writing: Promise<void> | undefined;
+  /** Bytes of the background write not yet accepted by the socket. */
+  #inflight = 0;
+  /** True while a batch of commands executes (pushes then wait for the batch's write). */
+  #inBatch = false;
+  /** Clock time the output first stayed over the soft limit (0 = not over). */
+  #softSince = 0;
+  /** Set once the client is to be closed after its last reply: no more pushes (Redis's CLOSE_AFTER_REPLY). */
+  #closing = false;
   #reading = false;
   #draining = false;
+  #killed = false;
   #closed = false;
 
   /**
    * @param conn the accepted socket (owned from now on)
-   * @param client the client's state
+   * @param client the client's state (its `handle` becomes this connection)
    * @param db the keyspace
    * @param server the server state
    * @param shutdown the server's shutdown watch (owned from now on): `true` asks the connection to drain
@@ -62,6 +101,17 @@ export class Connection {
     this.#server = server;
     this.#table = server.commands;
     this.#ctx = { db, client, server };
+    client.handle = this;
+  }
+
+  /** Bytes of output not written yet (replies and pushes). */
+  get outputLength(): number {
+    return this.#enc.length + this.#inflight;
+  }
+
+  /** Bytes received but not parsed yet. */
+  get inputLength(): number {
+    return this.#decoder.pending;
   }
 
   /**
@@ -71,7 +121,7 @@ export class Connection {
    */
   drain(): void {
     this.#draining = true;
-    if (this.#reading) this.#close();
+    if (this.#reading && this.#writing === undefined) this.#close();
   }
 
   /** Closes the socket now, whatever is in flight. */
@@ -80,9 +130,43 @@ export class Connection {
     this.#close();
   }
 
+  /** Closes the connection now (CLIENT KILL, timeout); its unwritten output is dropped. */
+  kill(): void {
+    this.#killed = true;
+    this.abort();
+  }
+
+  /** Appends a push frame in the client's protocol (pub/sub), whatever the reply mode. */
+  push(frame: Frame): void {
+    if (this.#closed || this.#closing) return;
+    this.#encode(frame);
+    this.#checkOutput();
+  }
+
+  /** Appends an already encoded push. */
+  pushRaw(bytes: Uint8Array): void {
+    if (this.#closed || this.#closing) return;
+    this.#enc.writeRaw(bytes);
+    this.#checkOutput();
+  }
+
+  /** Starts writing the pushes appended so far (during a batch, its write takes them). */
+  flushPushes(): void {
+    if (!this.#inBatch) this.#kick();
+  }
+
+  /** The pub/sub receiver lost messages: disconnect rather than leave a gap. */
+  lagged(missed: number): void {
+    this.#server.log.warn(
+      `closing client id=${this.client.id} addr=${this.client.addr}: it missed ${missed} pub/sub messages`,
+    );
+    this.kill();
+  }
+
   /**
    * Runs the connection until EOF, QUIT, an error, or shutdown; always
-   * closes the socket and releases the shutdown receiver.
+   * closes the socket, releases the shutdown receiver and drops the
+   * client's subscriptions.
    */
   async run(): Promise<CloseReason> {
     const shutdown = this.#shutdown;
@@ -92,13 +176,13 @@ export class Connection {
     const client = this.client;
     const ctx = this.#ctx;
     const table = this.#table;
-    const settings = this.#server.settings;
-    const log = this.#server.log;
+    const server = this.#server;
+    const settings = server.settings;
+    const stats = server.stats;
+    const log = server.log;
     const buf = new Uint8Array(READ_BUFFER_SIZE);
-    const decoder = new Decoder();
+    const decoder = this.#decoder;
     decoder.maxBufferLength = Infinity; // the query buffer limit is checked here, as Redis does
-    // replies grow the buffer as needed; idle connections stay small
-    const encoder = new Encoder({ initialCapacity: 4096 });
     let reason: CloseReason = "eof";
     try {
       for (;;) {
@@ -106,18 +190,22 @@ export class Connection {
           reason = "shutdown";
           break;
         }
+        decoder.unauthenticated = authRequired(client, settings);
+        decoder.maxBulkLength = settings.protoMaxBulkLen;
         let n: number | null;
         this.#reading = true;
         try {
           n = await conn.read(buf);
         } catch (e) {
-          reason = this.#draining ? "shutdown" : "io";
+          reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
           if (!this.#draining) log.debug(`client ${client.addr}: read failed: ${e}`);
           break;
         } finally {
           this.#reading = false;
         }
         if (n === null) break;
+        stats.netInputBytes += n;
+        client.lastInteraction = Date.now();
         if (decoder.pending + n > settings.queryBufferLimit) {
           // Redis closes such a client without a reply.
           log.warn(
@@ -127,27 +215,59 @@ export class Connection {
           break;
         }
         let protocolError = false;
+        this.#inBatch = true;
         try {
           decoder.feed(buf.subarray(0, n));
           for (;;) {
             const args = decoder.nextCommand();
             if (args === undefined) break;
+            stats.commandsProcessed++;
             let reply = execute(table, ctx, args);
             if (reply instanceof Promise) reply = await reply;
-            this.#encode(encoder, reply);
-            if (client.closeAfterReply) break;
+            if (client.gate === 0 && !decoder.unauthenticated) this.#encode(reply);
+            else this.#afterGated(reply);
+            if (client.closeAfterReply || this.#closed) break;
           }
         } catch (e) {
           if (!(e instanceof ProtocolError)) throw e;
           protocolError = true;
           log.debug(`client ${client.addr}: ${e.message}`);
-          encoder.protocol = client.protocol;
-          encoder.write(new ReplyError(`ERR ${e.message}`));
+          this.#encode(new ReplyError(`ERR ${e.message}`));
+        } finally {
+          this.#inBatch = false;
         }
-        if (encoder.length > 0) {
-          const out = encoder.take();
-          const written = await conn.write(out);
-          if (written < out.length) await writeAll(conn, out.subarray(written));
+        if (this.#closed) {
+          reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
+          break;
+        }
+        const closing = protocolError || client.closeAfterReply;
+        if (closing) {
+          // nothing more is sent after the last reply, not even messages
+          this.#closing = true;
+          client.pubsub?.close(false);
+        }
+        if (this.#writing === undefined && (client.gate & GATE_PUBSUB) === 0) {
+          // the common case: write this batch's replies and wait for the write
+          const enc = this.#enc;
+          if (enc.length > 0) {
+            this.#checkOutput();
+            if (this.#closed) {
+              reason = "killed";
+              break;
+            }
+            const out = enc.take();
+            const written = await conn.write(out);
+            if (written < out.length) await writeAll(conn, out.subarray(written));
+            stats.netOutputBytes += out.length;
+          }
+        } else {
+          // a subscriber (or a flush in progress): write in the background and
+          // keep reading unless this client must now be answered and closed
+          this.#checkOutput();
+          this.#kick();
+          if (this.#writing !== undefined && (closing || (client.gate & GATE_PUBSUB) === 0)) {
+            await this.#writing;
+          }
         }
         if (protocolError) {
           reason = "protocol";
@@ -160,27 +280,114 @@ export class Connection {
       }
     } catch (e) {
       if (!this.#closed) log.debug(`client ${client.addr}: ${e}`);
-      reason = this.#draining ? "shutdown" : "io";
+      reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
     } finally {
+      client.pubsub?.close(false);
+      if (this.#writing !== undefined && !this.#closed) await this.#writing;
       this.#close();
       shutdown.close();
     }
     return reason;
   }
 
-  #encode(encoder: Encoder, reply: Frame): void {
-    encoder.protocol = this.client.protocol;
+  /** After a command of a client with auth, pub/sub or CLIENT REPLY state. */
+  #afterGated(reply: Frame): void {
+    const client = this.client;
+    // messages published before this reply go first, as in Redis
+    if ((client.gate & GATE_PUBSUB) !== 0) client.pubsub!.drain();
+    const flags = client.replyFlags;
+    if ((flags & (REPLY_OFF | REPLY_SKIP)) === 0) this.#encode(reply);
+    if ((flags & (REPLY_SKIP | REPLY_SKIP_NEXT)) !== 0) {
+      // Redis's resetClient: SKIP lasts one command, SKIP_NEXT becomes SKIP
+      client.replyFlags = (flags & REPLY_SKIP_NEXT) !== 0
+        ? (flags & ~REPLY_SKIP_NEXT) | REPLY_SKIP
+        : flags & ~REPLY_SKIP;
+      refreshGate(client);
+    }
+    this.#decoder.unauthenticated = authRequired(client, this.#server.settings);
+  }
+
+  #encode(reply: Frame): void {
+    if (reply === NO_REPLY) return;
+    const enc = this.#enc;
+    enc.protocol = this.client.protocol;
     try {
-      encoder.write(reply);
+      enc.write(reply);
     } catch (e) {
       this.#server.log.error(`cannot encode a reply: ${e}`);
-      encoder.write(new ReplyError("ERR internal error: the reply could not be encoded"));
+      enc.write(new ReplyError("ERR internal error: the reply could not be encoded"));
+    }
+  }
+
+  /**
+   * Enforces `client-output-buffer-limit` for the client's class (pubsub
+   * while it has subscriptions, normal otherwise), as Redis's
+   * `checkClientOutputBufferLimits`: at the hard limit at once, over the
+   * soft limit once it has lasted more than its seconds.
+   */
+  #checkOutput(): void {
+    const limits = this.#server.settings.outputLimits;
+    const limit = (this.client.gate & GATE_PUBSUB) !== 0 ? limits.pubsub : limits.normal;
+    if (limit.hard === 0 && limit.soft === 0) return;
+    const used = this.#enc.length + this.#inflight;
+    let over = limit.hard !== 0 && used >= limit.hard;
+    if (!over && limit.soft !== 0 && used >= limit.soft) {
+      const now = this.#ctx.db.now();
+      if (this.#softSince === 0) this.#softSince = now;
+      else if (now - this.#softSince > limit.softSeconds * 1000) over = true;
+    } else if (!over) {
+      this.#softSince = 0;
+    }
+    if (!over) return;
+    this.#server.stats.outputLimitDisconnections++;
+    this.#server.log.warn(
+      `Client id=${this.client.id} addr=${this.client.addr} closed for overcoming of output buffer limits (${used} bytes pending).`,
+    );
+    this.kill();
+  }
+
+  /** Starts a background flush of the output unless one is running. */
+  #kick(): void {
+    if (this.#writing !== undefined || this.#closed || this.#enc.length === 0) return;
+    this.#writing = this.#flush();
+  }
+
+  /**
+   * Writes everything in the output buffer, including what is appended
+   * meanwhile: each round swaps the buffers, so appends go to the other one
+   * while a write is in flight, and the next round takes them all at once.
+   */
+  async #flush(): Promise<void> {
+    const conn = this.#conn;
+    try {
+      while (this.#enc.length > 0 && !this.#closed) {
+        const enc = this.#enc;
+        const out = enc.take();
+        this.#enc = this.#spare;
+        this.#spare = enc;
+        this.#inflight = out.length;
+        let off = 0;
+        while (off < out.length) {
+          off += await conn.write(off === 0 ? out : out.subarray(off));
+          this.#inflight = out.length - off;
+        }
+        this.#server.stats.netOutputBytes += out.length;
+      }
+    } catch (e) {
+      if (!this.#closed) this.#server.log.debug(`client ${this.client.addr}: write failed: ${e}`);
+      this.#close();
+    } finally {
+      this.#inflight = 0;
+      this.#writing = undefined;
+      // a drain asked while this write was in flight and the loop waits for input
+      if (this.#draining && this.#reading) this.#close();
     }
   }
 
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.client.pubsub?.close(false);
     try {
       this.#conn.close();
     } catch {

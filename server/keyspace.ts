@@ -101,8 +101,9 @@ export interface KeyspaceOptions {
 
 /**
  * The keyspace event hook: called with Redis's event name (`expired`, `del`,
- * `set`, `expire`, `rename_from`, ...) and the binary key string. It is a
- * no-op until keyspace notifications are implemented.
+ * `set`, `expire`, `rename_from`, `new`, `keymiss`, ...) and the binary key
+ * string. The server points it at keyspace notifications (`notify.ts`)
+ * while `notify-keyspace-events` enables any.
  */
 export type NotifyHook = (event: string, key: string) => void;
 
@@ -145,6 +146,16 @@ export class Keyspace {
   readonly now: () => number;
   /** Keyspace event hook; replace it to receive events (default: no-op). */
   notify: NotifyHook = noop;
+  /**
+   * Whether {@linkcode get} counts {@linkcode hits} and {@linkcode misses}
+   * and reports misses as `keymiss` events: the dispatcher sets it for each
+   * command, true for read-only commands (Redis's `lookupKeyRead`).
+   */
+  countLookups = false;
+  /** Successful key lookups of read-only commands (INFO `keyspace_hits`). */
+  hits = 0;
+  /** Failed key lookups of read-only commands (INFO `keyspace_misses`). */
+  misses = 0;
 
   /**
    * Creates an empty keyspace and starts its sweeper timer (unref'd).
@@ -183,12 +194,39 @@ export class Keyspace {
    */
   get(key: string): Entry | undefined {
     const e = this.#map.get(key);
-    if (e === undefined) return undefined;
+    if (e === undefined) return this.countLookups ? this.#miss(key) : undefined;
     if (e.expiresAt !== 0 && this.now() > e.expiresAt) {
       this.#expire(e);
-      return undefined;
+      return this.countLookups ? this.#miss(key) : undefined;
     }
+    if (this.countLookups) this.hits++;
     return e;
+  }
+
+  #miss(key: string): undefined {
+    this.misses++;
+    this.notify("keymiss", key);
+    return undefined;
+  }
+
+  /**
+   * The average remaining time to live in ms of up to `sample` keys that
+   * have an expiry (INFO's `avg_ttl`); 0 when none has.
+   */
+  averageTtl(sample = 1000): number {
+    if (this.#volatile.size === 0) return 0;
+    const now = this.now();
+    let sum = 0;
+    let n = 0;
+    for (const e of this.#volatile) {
+      const ttl = e.expiresAt - now;
+      if (ttl > 0) {
+        sum += ttl;
+        n++;
+      }
+      if (n >= sample) break;
+    }
+    return n === 0 ? 0 : Math.round(sum / n);
   }
 
   /** Whether `key` exists (and is not expired). */
@@ -441,6 +479,7 @@ export class Keyspace {
     this.#slots.push(e);
     this.#map.set(key, e);
     if (expiresAt !== 0) this.#volatile.add(e);
+    this.notify("new", key);
     return e;
   }
 

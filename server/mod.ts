@@ -1,6 +1,7 @@
 /**
  * The mini-redis server: listener, per-connection loop, keyspace with
- * expiry, and the command table.
+ * expiry, the command table, pub/sub with keyspace notifications, and
+ * AUTH.
  *
  * @example
  * ```ts
@@ -18,27 +19,40 @@
  */
 
 export {
+  createServerState,
+  PASSWORD_ENV,
   serve,
   type ServeOptions,
   type Server,
   type ServerOptions,
+  type ServerStateInit,
   startServer,
 } from "./server.ts";
 export { LOG_LEVELS, Logger, type LogLevel, type LogSink } from "./log.ts";
 export {
   arityError,
+  authRequired,
+  type ClientHandle,
   type ClientState,
   type Command,
   type CommandFlag,
   CommandTable,
   type Context,
+  createClientState,
   execute,
   type Handler,
+  NO_REPLY,
+  NOAUTH_ERROR,
+  type OutputLimit,
+  refreshGate,
   type ResolvedCommand,
   type ServerSettings,
   type ServerState,
+  type ServerStats,
   unknownCommandError,
 } from "./command.ts";
+export { Message, PubSub, type PubSubOptions, Subscriber } from "./pubsub.ts";
+export { formatNotifyFlags, notifyHook, parseNotifyFlags } from "./notify.ts";
 export {
   cloneValue,
   Entry,

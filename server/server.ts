@@ -12,13 +12,23 @@
 
 import { watch } from "../channels/mod.ts";
 import { utf8 } from "../resp/bytes.ts";
-import type { ClientState, Command, ServerSettings, ServerState } from "./command.ts";
+import {
+  type ClientState,
+  type Command,
+  createClientState,
+  GATE_PUBSUB,
+  type ServerSettings,
+  type ServerState,
+  type ServerStats,
+} from "./command.ts";
 import { createCommandTable } from "./commands/mod.ts";
 import { configParams } from "./commands/server.ts";
 import { Config } from "./config.ts";
 import { Connection, writeAll } from "./connection.ts";
 import { Keyspace } from "./keyspace.ts";
 import { Logger, type LogLevel, type LogSink } from "./log.ts";
+import { PubSub } from "./pubsub.ts";
+import { setRequirePass } from "./auth.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serve}. */
 export interface ServerOptions {
@@ -38,7 +48,7 @@ export interface ServerOptions {
   queryBufferLimit?: number;
   /** Extra commands (e.g. for tests); one with a built-in's name replaces it. */
   commands?: Iterable<Command>;
-  /** Clock in Unix ms for expiry (default `Date.now`). */
+  /** Clock in Unix ms for expiry and the output buffer soft limit's seconds (default `Date.now`). */
   clock?: () => number;
   /** Active expiry period in ms (default 100; 0 disables the sweeper timer). */
   sweepIntervalMs?: number;
@@ -50,12 +60,108 @@ export interface ServerOptions {
    * The server owns and closes it.
    */
   listener?: Deno.TcpListener;
+  /**
+   * The password clients must give with AUTH (or HELLO AUTH) before any
+   * other command (Redis's `requirepass`; default none). CONFIG SET
+   * requirepass changes it at run time.
+   */
+  requirepass?: string;
+  /**
+   * Messages the pub/sub hub's broadcast ring keeps for subscribers that
+   * have not been scheduled yet (default 4096).
+   */
+  pubsubCapacity?: number;
 }
 
-/** Options of {@linkcode serve}: those of the server plus a stop signal. */
+/**
+ * Options of {@linkcode serve}: those of the server plus a stop signal.
+ * When `requirepass` is not given, `serve` takes it from the environment
+ * variable `MINI_REDIS_PASSWORD` if set (so it need not appear in `ps`).
+ */
 export interface ServeOptions extends ServerOptions {
   /** Stops the server like SIGINT/SIGTERM do. */
   signal?: AbortSignal;
+}
+
+/** The environment variable `serve` reads the password from when `requirepass` is not given. */
+export const PASSWORD_ENV = "MINI_REDIS_PASSWORD";
+
+/** What {@linkcode createServerState} needs besides defaults. */
+export interface ServerStateInit {
+  /** Settings to start from (the rest get defaults). */
+  settings?: Partial<ServerSettings> & { host?: string };
+  /** The logger (default silent). */
+  log?: Logger;
+  /** The keyspace (default a new one without sweeper timer). */
+  db?: Keyspace;
+  /** Extra commands for the table. */
+  commands?: Iterable<Command>;
+  /** The clients map the state exposes (default a new one). */
+  clients?: Map<number, ClientState>;
+  /** Pub/sub ring capacity. */
+  pubsubCapacity?: number;
+}
+
+/**
+ * Builds the state shared by a server's connections and commands:
+ * settings with Redis's defaults, keyspace, command table, configuration
+ * table, pub/sub hub and counters. The server uses it; tests may drive a
+ * {@linkcode Connection} with it directly.
+ *
+ * @example
+ * ```ts
+ * import { createServerState } from "./server.ts";
+ * const state = createServerState();
+ * console.log(state.config.get("maxclients")?.get()); // "10000"
+ * state.db.close();
+ * ```
+ */
+export function createServerState(init: ServerStateInit = {}): ServerState {
+  const given = init.settings ?? {};
+  const settings: ServerSettings = {
+    host: given.host ?? "127.0.0.1",
+    port: given.port ?? 0,
+    maxClients: given.maxClients ?? 10_000,
+    queryBufferLimit: given.queryBufferLimit ?? 1024 ** 3,
+    protoMaxBulkLen: given.protoMaxBulkLen ?? 512 * 1024 * 1024,
+    requirePass: "",
+    requirePassDigest: undefined,
+    timeout: given.timeout ?? 0,
+    notifyFlags: 0,
+    outputLimits: given.outputLimits ?? {
+      normal: { hard: 0, soft: 0, softSeconds: 0 },
+      replica: { hard: 256 * 1024 * 1024, soft: 64 * 1024 * 1024, softSeconds: 60 },
+      pubsub: { hard: 32 * 1024 * 1024, soft: 8 * 1024 * 1024, softSeconds: 60 },
+    },
+  };
+  setRequirePass(settings, given.requirePass ?? "");
+  const db = init.db ?? new Keyspace({ sweepIntervalMs: 0 });
+  const pubsub = new PubSub({ capacity: init.pubsubCapacity });
+  const stats: ServerStats = {
+    connectionsReceived: 0,
+    rejectedConnections: 0,
+    commandsProcessed: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    opsPerSec: 0,
+    outputLimitDisconnections: 0,
+  };
+  const runId = Array.from(crypto.getRandomValues(new Uint8Array(20)))
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const state: ServerState = {
+    settings,
+    startedAt: Date.now(),
+    config: new Config(),
+    clients: init.clients ?? new Map(),
+    log: init.log ?? new Logger("silent"),
+    commands: createCommandTable(init.commands),
+    db,
+    pubsub,
+    stats,
+    runId,
+  };
+  for (const p of configParams(state)) state.config.define(p);
+  return state;
 }
 
 /** A running server. */
@@ -78,6 +184,8 @@ export interface Server extends AsyncDisposable {
 }
 
 const MAX_CLIENTS_REPLY = utf8("-ERR max number of clients reached\r\n");
+/** Period of the server's cron (Redis's hz 10). */
+const CRON_INTERVAL_MS = 100;
 const ACCEPT_BACKOFF_MIN_MS = 5;
 const ACCEPT_BACKOFF_MAX_MS = 1000;
 
@@ -100,6 +208,11 @@ class ServerImpl implements Server {
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #shutdownTx: watch.Sender<boolean>;
   readonly #shutdownTimeoutMs: number;
+  readonly #cron: ReturnType<typeof setInterval>;
+  readonly #opsSamples = new Array<number>(16).fill(0);
+  #sampleIndex = 0;
+  #lastSampleAt = performance.now();
+  #lastSampleOps = 0;
   #nextId = 1;
   #closing: Promise<void> | undefined;
 
@@ -107,26 +220,57 @@ class ServerImpl implements Server {
     this.#listener = listener;
     this.addr = listener.addr as Deno.NetAddr;
     this.#shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
-    const settings: ServerSettings = {
-      host: this.addr.hostname,
-      port: this.addr.port,
-      maxClients: options.maxClients ?? 10_000,
-      queryBufferLimit: options.queryBufferLimit ?? 1024 ** 3,
-    };
     this.db = new Keyspace({ clock: options.clock, sweepIntervalMs: options.sweepIntervalMs });
-    const commands = createCommandTable(options.commands);
-    this.state = {
-      settings,
-      startedAt: Date.now(),
-      config: new Config(configParams(settings)),
-      clients: this.#clients,
+    this.state = createServerState({
+      settings: {
+        host: this.addr.hostname,
+        port: this.addr.port,
+        maxClients: options.maxClients,
+        queryBufferLimit: options.queryBufferLimit,
+        requirePass: options.requirepass,
+      },
       log,
-      commands,
       db: this.db,
-    };
+      commands: options.commands,
+      clients: this.#clients,
+      pubsubCapacity: options.pubsubCapacity,
+    });
     const [tx, rx] = watch.channel(false);
     this.#shutdownTx = tx;
+    this.#cron = setInterval(() => this.#tick(), CRON_INTERVAL_MS);
+    Deno.unrefTimer(this.#cron);
     this.finished = this.#acceptLoop(rx);
+  }
+
+  /**
+   * The server's periodic work (Redis's serverCron, 10 times a second):
+   * samples the ops/s metric and, once a second, closes clients idle for
+   * longer than `timeout` (never subscribers, as in Redis).
+   */
+  #tick(): void {
+    const stats = this.state.stats;
+    const now = performance.now();
+    const elapsed = now - this.#lastSampleAt;
+    if (elapsed > 0) {
+      const ops = ((stats.commandsProcessed - this.#lastSampleOps) * 1000) / elapsed;
+      this.#opsSamples[this.#sampleIndex++ % this.#opsSamples.length] = ops;
+      let sum = 0;
+      for (const v of this.#opsSamples) sum += v;
+      stats.opsPerSec = Math.round(sum / this.#opsSamples.length);
+    }
+    this.#lastSampleAt = now;
+    this.#lastSampleOps = stats.commandsProcessed;
+    const timeout = this.state.settings.timeout;
+    if (timeout > 0 && this.#sampleIndex % 10 === 0) {
+      const deadline = Date.now() - timeout * 1000;
+      for (const c of this.#connections.values()) {
+        const client = c.client;
+        if ((client.gate & GATE_PUBSUB) === 0 && client.lastInteraction < deadline) {
+          this.state.log.debug(`closing idle client ${client.addr} (timeout ${timeout} s)`);
+          c.kill();
+        }
+      }
+    }
   }
 
   get connections(): number {
@@ -189,6 +333,8 @@ class ServerImpl implements Server {
       for (const c of this.#connections.values()) c.abort();
       await Promise.allSettled([...this.#tasks]);
     }
+    clearInterval(this.#cron);
+    this.state.pubsub.close();
     this.db.close();
     rx.close();
   }
@@ -210,7 +356,9 @@ class ServerImpl implements Server {
     const log = this.state.log;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const addr = `${remote.hostname}:${remote.port}`;
+    this.state.stats.connectionsReceived++;
     if (this.#connections.size >= this.state.settings.maxClients) {
+      this.state.stats.rejectedConnections++;
       log.warn(`max number of clients reached; rejecting ${addr}`);
       this.#track(
         writeAll(conn, MAX_CLIENTS_REPLY).catch(() => {}).finally(() => {
@@ -230,15 +378,14 @@ class ServerImpl implements Server {
       // not fatal
     }
     const id = this.#nextId++;
-    const client: ClientState = {
+    const local = conn.localAddr as Deno.NetAddr;
+    const client = createClientState({
       id,
       addr,
-      name: "",
-      protocol: 2,
-      db: 0,
-      closeAfterReply: false,
-      connectedAt: Date.now(),
-    };
+      laddr: `${local.hostname}:${local.port}`,
+      // as Redis: a client is authenticated from the start when no password is set
+      authenticated: this.state.settings.requirePass === "",
+    });
     const connection = new Connection(
       conn,
       client,
@@ -299,9 +446,9 @@ export async function startServer(options: ServerOptions = {}): Promise<Server> 
     port: options.port ?? 6379,
     transport: "tcp",
   });
-  if (!isLoopback((listener.addr as Deno.NetAddr).hostname)) {
+  if (!isLoopback((listener.addr as Deno.NetAddr).hostname) && !options.requirepass) {
     log.warn(
-      `listening on ${host}, which is not a loopback address: anyone who can reach it can use this server (there is no authentication)`,
+      `listening on ${host}, which is not a loopback address, without a password: anyone who can reach it can use this server (set requirepass)`,
     );
   }
   return new ServerImpl(listener, options, log);
@@ -325,9 +472,17 @@ export async function startServer(options: ServerOptions = {}): Promise<Server> 
 export async function serve(options: ServeOptions = {}): Promise<number> {
   const log = options.logger ?? new Logger(options.logLevel ?? "info", options.logSink);
   const host = options.host ?? "127.0.0.1";
+  let requirepass = options.requirepass;
+  if (requirepass === undefined) {
+    try {
+      requirepass = Deno.env.get(PASSWORD_ENV);
+    } catch {
+      // no --allow-env: no password from the environment
+    }
+  }
   let server: Server;
   try {
-    server = await startServer({ ...options, logger: log });
+    server = await startServer({ ...options, requirepass, logger: log });
   } catch (e) {
     log.error(
       `Could not listen on ${host}:${options.port ?? 6379}: ${e instanceof Error ? e.message : e}`,

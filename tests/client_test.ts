@@ -563,9 +563,18 @@ for (const target of TARGETS) {
     name: testName(target, "AUTH via URL or options, re-sent on reconnect", ignore),
     ignore: ignore !== undefined,
     async fn() {
-      // Our server's AUTH arrives with issue 5; then start it with a password here.
-      assert.equal(target.name, "redis", "update this test for our server's AUTH options");
-      await using redis = await RedisProcess.start(["--requirepass", "s3cret"]);
+      // the same password on either server: `--requirepass` / the `requirepass` option
+      await using redis = target.name === "redis"
+        ? await RedisProcess.start(["--requirepass", "s3cret"])
+        : await startServer({
+          host: "127.0.0.1",
+          port: 0,
+          logLevel: "silent",
+          requirepass: "s3cret",
+        }).then((server) => ({
+          port: server.addr.port,
+          [Symbol.asyncDispose]: () => server.close(),
+        }));
       await using proxy = TcpProxy.start(redis.port);
       {
         await using anonymous = await connect(addr(redis.port));

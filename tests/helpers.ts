@@ -382,10 +382,15 @@ export async function startRedis(
   if (!HAVE_REDIS) return null;
   for (let attempt = 0; attempt < (fixedPort === undefined ? 3 : 1); attempt++) {
     const port = fixedPort ?? freePort();
+    // its own working directory: nothing it might write (an RDB file after a
+    // CONFIG SET save, an AOF) lands in the project or is loaded by the next one
+    const dir = await Deno.makeTempDir({ prefix: "mini-redis-test-redis-" });
     const child = new Deno.Command("redis-server", {
       args: [
         "--port",
         String(port),
+        "--dir",
+        dir,
         "--bind",
         "127.0.0.1",
         "--save",
@@ -414,6 +419,7 @@ export async function startRedis(
         }
       }
       await status;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
     };
     // wait until it answers PING (bounded poll)
     const deadline = Date.now() + 10_000;
@@ -422,9 +428,13 @@ export async function startRedis(
       try {
         const c = await RawClient.connect(port);
         try {
-          const reply = await c.call("PING");
-          // with --requirepass it answers -NOAUTH, which is as alive
-          up = reply === "+PONG\r\n" || reply.startsWith("-NOAUTH");
+          // With --requirepass it answers -NOAUTH until AUTH. Then it must be
+          // our child: another process's redis-server may hold the port when
+          // both picked the same free port and ours failed to bind it.
+          const pass = extraArgs.indexOf("--requirepass");
+          if (pass !== -1) await c.call("AUTH", extraArgs[pass + 1]);
+          const info = await c.call("INFO", "server");
+          up = info.includes(`\r\nprocess_id:${child.pid}\r\n`);
         } finally {
           c.close();
         }
@@ -435,7 +445,9 @@ export async function startRedis(
       await new Promise((r) => setTimeout(r, 20));
     }
     if (up) return { port, close, [Symbol.asyncDispose]: close };
+    const timedOut = !exited;
     await close();
+    if (timedOut) throw new Error(`redis-server on port ${port} did not answer in time`);
   }
   throw new Error("could not start redis-server");
 }
@@ -712,6 +724,8 @@ export interface Peer extends AsyncDisposable {
   readonly kind: PeerKind;
   /** Its port on 127.0.0.1. */
   readonly port: number;
+  /** Our in-process server (absent for `redis`). */
+  readonly server?: Server;
   /** Stops it. */
   close(): Promise<void>;
 }
@@ -737,12 +751,122 @@ export async function startPeer(kind: PeerKind, options: PeerOptions = {}): Prom
     if (r === null) throw new Error("redis-server is not installed");
     return { kind, port: r.port, close: r.close, [Symbol.asyncDispose]: r.close };
   }
-  if (options.requirepass !== undefined) throw new Error("mini-redis has no requirepass yet");
-  const srv = await startTestServer({ port: options.port });
-  return { kind, port: srv.port, close: srv.close, [Symbol.asyncDispose]: srv.close };
+  const srv = await startTestServer({ requirepass: options.requirepass, port: options.port });
+  return {
+    kind,
+    port: srv.port,
+    server: srv.server,
+    close: srv.close,
+    [Symbol.asyncDispose]: srv.close,
+  };
 }
 
 /** The display name of a peer in test names: `redis-server` or `mini-redis`. */
 export function peerName(kind: PeerKind): string {
   return kind === "redis" ? "redis-server" : "mini-redis";
+}
+
+/**
+ * mulberry32: a tiny seeded PRNG returning floats in [0, 1), for
+ * reproducible randomised tests.
+ *
+ * @example
+ * ```ts
+ * import { mulberry32 } from "./helpers.ts";
+ * const rnd = mulberry32(42);
+ * console.log(rnd() === mulberry32(42)()); // true
+ * ```
+ */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Our server as a separate process: `main.ts serve`, started by {@linkcode startServeProcess}. */
+export interface ServeProcess extends AsyncDisposable {
+  /** Its port on 127.0.0.1. */
+  readonly port: number;
+  /** Sends SIGTERM and returns the exit code (idempotent). */
+  close(): Promise<number>;
+}
+
+/**
+ * Runs `deno run --allow-net --allow-env main.ts serve --port <free port>
+ * ...args` with extra environment variables, and waits (bounded) until it
+ * answers `PING` (`+PONG`, or `-NOAUTH` when a password is required).
+ *
+ * @example
+ * ```ts
+ * import { startServeProcess } from "./helpers.ts";
+ * await using srv = await startServeProcess(["--log-level", "warn"]);
+ * console.log(srv.port);
+ * ```
+ */
+export async function startServeProcess(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<ServeProcess> {
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--allow-env", main, "serve", "--port", String(port), ...args],
+      env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "inherit",
+    }).spawn();
+    let exited = false;
+    const status = child.status.then((s) => {
+      exited = true;
+      return s;
+    });
+    let closing: Promise<number> | undefined;
+    const close = () =>
+      closing ??= (async () => {
+        if (!exited) {
+          try {
+            child.kill("SIGTERM");
+          } catch {
+            // already gone
+          }
+        }
+        return (await status).code;
+      })();
+    const deadline = Date.now() + 20_000;
+    while (!exited && Date.now() < deadline) {
+      try {
+        const c = await RawClient.connect(port);
+        try {
+          const reply = await c.call("PING");
+          if (reply === "+PONG\r\n" || reply.startsWith("-NOAUTH")) {
+            return {
+              port,
+              close,
+              [Symbol.asyncDispose]: async () => {
+                await close();
+              },
+            };
+          }
+        } finally {
+          c.close();
+        }
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const timedOut = !exited;
+    const code = await close();
+    if (timedOut) throw new Error(`main.ts serve on port ${port} did not answer in time`);
+    // exit code 1: the port was taken meanwhile; try another. Anything else is an answer.
+    if (code !== 1) throw new Error(`main.ts serve ${args.join(" ")} exited with code ${code}`);
+  }
+  throw new Error("could not start main.ts serve");
 }

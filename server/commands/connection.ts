@@ -1,13 +1,474 @@
 /**
- * Connection commands: PING, ECHO, QUIT, SELECT.
+ * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET, TIME
+ * and CLIENT (ID, SETNAME, GETNAME, SETINFO, INFO, LIST, KILL, REPLY,
+ * NO-EVICT, NO-TOUCH, HELP), with Redis 7.0's replies and errors (CLIENT
+ * SETINFO and NO-TOUCH as Redis 7.2 has them, since client libraries send
+ * them).
+ *
+ * @example
+ * ```ts
+ * import { CommandTable } from "../command.ts";
+ * import { connectionCommands } from "./connection.ts";
+ * const table = new CommandTable(connectionCommands);
+ * console.log(table.get("client")?.subcommandMap?.has("kill")); // true
+ * ```
  *
  * @module
  */
 
-import { OK, PONG } from "../../resp/frame.ts";
-import type { Command } from "../command.ts";
-import { arityError } from "../command.ts";
-import { DB_OUT_OF_RANGE, rangeArg } from "../args.ts";
+import {
+  type Frame,
+  OK,
+  PONG,
+  ReplyError,
+  RespMap,
+  SimpleString,
+  VerbatimString,
+} from "../../resp/frame.ts";
+import { fromUtf8, utf8 } from "../../resp/bytes.ts";
+import {
+  arityError,
+  type ClientState,
+  type Command,
+  type CommandFlag,
+  type Context,
+  GATE_RESP2_PUBSUB,
+  type Handler,
+  NO_REPLY,
+  refreshGate,
+  REPLY_OFF,
+  REPLY_SKIP,
+  REPLY_SKIP_NEXT,
+} from "../command.ts";
+import { DB_OUT_OF_RANGE, intArg, isOption, rangeArg, SYNTAX_ERROR } from "../args.ts";
+import { checkPassword, isDefaultUser, WRONGPASS_TEXT } from "../auth.ts";
+import { REDIS_VERSION } from "./server.ts";
+
+const WRONGPASS = new ReplyError(WRONGPASS_TEXT);
+const AUTH_WITHOUT_PASSWORD = new ReplyError(
+  "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+);
+const HELLO_NOAUTH = new ReplyError(
+  "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+);
+const NOPROTO = new ReplyError("NOPROTO unsupported protocol version");
+const BAD_PROTOVER = new ReplyError("ERR Protocol version is not an integer or out of range");
+const BAD_NAME = new ReplyError(
+  "ERR Client names cannot contain spaces, newlines or special characters.",
+);
+const NO_SUCH_CLIENT = new ReplyError("ERR No such client");
+const BAD_CLIENT_ID = new ReplyError("ERR client-id should be greater than 0");
+const INVALID_CLIENT_ID = new ReplyError("ERR Invalid client ID");
+const PONG_BYTES = utf8("pong");
+const EMPTY = new Uint8Array(0);
+
+/** Whether every byte is printable ASCII without space (`!`..`~`), as Redis requires of names. */
+function isPrintableWord(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] < 33 || bytes[i] > 126) return false;
+  return true;
+}
+
+/**
+ * Authenticates the client as `username` with `password` (only the
+ * `default` user exists); true on success. The password is checked even
+ * for a wrong user name, so both take the same time.
+ */
+function authenticate(ctx: Context, username: Uint8Array, password: Uint8Array): boolean {
+  const passwordOk = checkPassword(ctx.server.settings, password);
+  if (!isDefaultUser(username) || !passwordOk) return false;
+  ctx.client.authenticated = true;
+  refreshGate(ctx.client);
+  return true;
+}
+
+const DEFAULT_USER = utf8("default");
+
+/** HELLO's reply map (Redis 7.0: server, version, proto, id, mode, role, modules). */
+function helloReply(client: ClientState): RespMap {
+  return new RespMap([
+    ["server", "redis"],
+    ["version", REDIS_VERSION],
+    ["proto", client.protocol],
+    ["id", client.id],
+    ["mode", "standalone"],
+    ["role", "master"],
+    ["modules", []],
+  ]);
+}
+
+const hello: Handler = (ctx, args) => {
+  const client = ctx.client;
+  let version = 0;
+  let next = 1;
+  if (args.length >= 2) {
+    version = intArg(args[next++], BAD_PROTOVER);
+    if (version < 2 || version > 3) return NOPROTO;
+  }
+  let username: Uint8Array | undefined;
+  let password: Uint8Array | undefined;
+  let name: Uint8Array | undefined;
+  for (let j = next; j < args.length; j++) {
+    const more = args.length - 1 - j;
+    if (isOption(args[j], "auth") && more >= 2) {
+      username = args[j + 1];
+      password = args[j + 2];
+      j += 2;
+    } else if (isOption(args[j], "setname") && more >= 1) {
+      name = args[j + 1];
+      if (!isPrintableWord(name)) return BAD_NAME;
+      j++;
+    } else {
+      return new ReplyError(`ERR Syntax error in HELLO option '${fromUtf8(args[j])}'`);
+    }
+  }
+  if (username !== undefined && !authenticate(ctx, username, password!)) return WRONGPASS;
+  if (!client.authenticated && ctx.server.settings.requirePass !== "") return HELLO_NOAUTH;
+  if (name !== undefined) client.name = fromUtf8(name);
+  if (version !== 0 && version !== client.protocol) {
+    client.pubsub?.drain(); // messages published before switch are in the old protocol
+    client.protocol = version as 2 | 3;
+    refreshGate(client);
+  }
+  return helloReply(client);
+};
+
+const auth: Handler = (ctx, args) => {
+  if (args.length > 3) return SYNTAX_ERROR;
+  let username = DEFAULT_USER;
+  let password = args[1];
+  if (args.length === 2) {
+    if (ctx.server.settings.requirePass === "") return AUTH_WITHOUT_PASSWORD;
+  } else {
+    username = args[1];
+    password = args[2];
+  }
+  return authenticate(ctx, username, password) ? OK : WRONGPASS;
+};
+
+const reset: Handler = (ctx) => {
+  const client = ctx.client;
+  // Redis's clearClientConnectionState: messages already published are
+  // delivered first, then subscriptions end without confirmations
+  client.pubsub?.close();
+  client.db = 0;
+  client.protocol = 2;
+  client.authenticated = ctx.server.settings.requirePass === "";
+  client.name = "";
+  client.replyFlags = 0;
+  refreshGate(client);
+  return RESET;
+};
+
+const RESET = new SimpleString("RESET");
+
+const time: Handler = () => {
+  const micros = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  const seconds = Math.floor(micros / 1e6);
+  return [String(seconds), String(micros - seconds * 1e6)];
+};
+
+// ---------------------------------------------------------------------------
+// CLIENT
+
+/** Redis's client types (CLIENT LIST TYPE, CLIENT KILL TYPE). */
+type ClientType = "normal" | "replica" | "master" | "pubsub";
+
+function clientType(name: Uint8Array): ClientType | undefined {
+  switch (fromUtf8(name).toLowerCase()) {
+    case "normal":
+      return "normal";
+    case "slave":
+    case "replica":
+      return "replica";
+    case "master":
+      return "master";
+    case "pubsub":
+      return "pubsub";
+  }
+  return undefined;
+}
+
+function typeOfClient(c: ClientState): ClientType {
+  return c.pubsub !== undefined && c.pubsub.count > 0 ? "pubsub" : "normal";
+}
+
+/**
+ * One CLIENT LIST / CLIENT INFO line, in Redis's field order (7.2's, with
+ * `lib-name` and `lib-ver`). There is no file descriptor to show: `fd=-1`.
+ */
+export function clientInfoLine(c: ClientState, now = Date.now()): string {
+  const sub = c.pubsub;
+  const subscribed = sub !== undefined && sub.count > 0;
+  const qbuf = c.handle.inputLength;
+  const omem = c.handle.outputLength;
+  return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} age=${
+    Math.floor((now - c.connectedAt) / 1000)
+  } idle=${Math.floor(Math.max(0, now - c.lastInteraction) / 1000)} flags=${
+    subscribed ? "P" : "N"
+  } db=${c.db} sub=${sub?.channelCount ?? 0} psub=${
+    sub?.patternCount ?? 0
+  } ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=${
+    Math.max(0, 16384 - qbuf)
+  } argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${
+    16384 + qbuf + omem
+  } events=r cmd=${
+    c.lastCommand?.fullName ?? "NULL"
+  } user=default redir=-1 resp=${c.protocol} lib-name=${c.libName} lib-ver=${c.libVer}`;
+}
+
+function verbatim(text: string): VerbatimString {
+  return new VerbatimString("txt", utf8(text));
+}
+
+const clientKill: Handler = (ctx, args) => {
+  const self = ctx.client;
+  let addr: string | undefined;
+  let laddr: string | undefined;
+  let type: ClientType | undefined;
+  let id = 0;
+  let skipme = true;
+  if (args.length === 3) {
+    // old form: CLIENT KILL <ip:port>, which may kill the caller itself
+    addr = fromUtf8(args[2]);
+    skipme = false;
+  } else {
+    for (let i = 2; i < args.length; i += 2) {
+      const more = i + 1 < args.length;
+      const opt = args[i];
+      if (isOption(opt, "id") && more) {
+        id = intArg(args[i + 1], BAD_CLIENT_ID);
+        if (id < 1) return BAD_CLIENT_ID;
+      } else if (isOption(opt, "type") && more) {
+        type = clientType(args[i + 1]);
+        if (type === undefined) {
+          return new ReplyError(`ERR Unknown client type '${fromUtf8(args[i + 1])}'`);
+        }
+      } else if (isOption(opt, "addr") && more) {
+        addr = fromUtf8(args[i + 1]);
+      } else if (isOption(opt, "laddr") && more) {
+        laddr = fromUtf8(args[i + 1]);
+      } else if (isOption(opt, "user") && more) {
+        if (fromUtf8(args[i + 1]) !== "default") {
+          return new ReplyError(`ERR No such user '${fromUtf8(args[i + 1])}'`);
+        }
+      } else if (isOption(opt, "skipme") && more) {
+        if (isOption(args[i + 1], "yes")) skipme = true;
+        else if (isOption(args[i + 1], "no")) skipme = false;
+        else return SYNTAX_ERROR;
+      } else {
+        return SYNTAX_ERROR;
+      }
+    }
+  }
+  let killed = 0;
+  for (const c of [...ctx.server.clients.values()]) {
+    if (addr !== undefined && c.addr !== addr) continue;
+    if (laddr !== undefined && c.laddr !== laddr) continue;
+    if (type !== undefined && typeOfClient(c) !== type) continue;
+    if (id !== 0 && c.id !== id) continue;
+    if (c === self && skipme) continue;
+    if (c === self) self.closeAfterReply = true; // after this reply is written
+    else c.handle.kill();
+    killed++;
+  }
+  if (args.length === 3) return killed === 0 ? NO_SUCH_CLIENT : OK;
+  return killed;
+};
+
+const clientList: Handler = (ctx, args) => {
+  const now = Date.now();
+  let clients: ClientState[];
+  if (args.length === 4 && isOption(args[2], "type")) {
+    const type = clientType(args[3]);
+    if (type === undefined) {
+      return new ReplyError(`ERR Unknown client type '${fromUtf8(args[3])}'`);
+    }
+    clients = [...ctx.server.clients.values()].filter((c) => typeOfClient(c) === type);
+  } else if (args.length > 3 && isOption(args[2], "id")) {
+    clients = [];
+    for (let i = 3; i < args.length; i++) {
+      const id = intArg(args[i], INVALID_CLIENT_ID);
+      const c = ctx.server.clients.get(id);
+      if (c !== undefined) clients.push(c);
+    }
+  } else if (args.length !== 2) {
+    return SYNTAX_ERROR;
+  } else {
+    clients = [...ctx.server.clients.values()];
+  }
+  return verbatim(clients.map((c) => clientInfoLine(c, now) + "\n").join(""));
+};
+
+/** `ON|OFF` switches that change nothing here (CLIENT NO-EVICT, NO-TOUCH). */
+const onOff: Handler = (_ctx, args) =>
+  isOption(args[2], "on") || isOption(args[2], "off") ? OK : SYNTAX_ERROR;
+
+const clientReply: Handler = (ctx, args) => {
+  const client = ctx.client;
+  if (isOption(args[2], "on")) {
+    client.replyFlags &= ~(REPLY_SKIP | REPLY_OFF);
+    refreshGate(client);
+    return OK;
+  }
+  if (isOption(args[2], "off")) {
+    client.replyFlags |= REPLY_OFF;
+  } else if (isOption(args[2], "skip")) {
+    if ((client.replyFlags & REPLY_OFF) === 0) client.replyFlags |= REPLY_SKIP_NEXT;
+  } else {
+    return SYNTAX_ERROR;
+  }
+  refreshGate(client);
+  return NO_REPLY;
+};
+
+const clientSetinfo: Handler = (ctx, args) => {
+  const attr = fromUtf8(args[2]);
+  const lower = attr.toLowerCase();
+  if (lower !== "lib-name" && lower !== "lib-ver") {
+    return new ReplyError(`ERR Unrecognized option '${attr}'`);
+  }
+  if (!isPrintableWord(args[3])) {
+    return new ReplyError(
+      `ERR ${attr} cannot contain spaces, newlines or special characters.`,
+    );
+  }
+  const value = fromUtf8(args[3]);
+  if (lower === "lib-name") ctx.client.libName = value;
+  else ctx.client.libVer = value;
+  return OK;
+};
+
+const CLIENT_HELP = [
+  "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "GETNAME",
+  "    Return the name of the current connection.",
+  "ID",
+  "    Return the ID of the current connection.",
+  "INFO",
+  "    Return information about the current client connection.",
+  "KILL <ip:port>",
+  "    Kill connection made from <ip:port>.",
+  "KILL <option> <value> [<option> <value> [...]]",
+  "    Kill connections. Options are:",
+  "    * ADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made from the specified address",
+  "    * LADDR (<ip:port>|<unixsocket>:0)",
+  "      Kill connections made to specified local address",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Kill connections by type.",
+  "    * USER <username>",
+  "      Kill connections authenticated by <username>.",
+  "    * SKIPME (YES|NO)",
+  "      Skip killing current connection (default: yes).",
+  "LIST [options ...]",
+  "    Return information about client connections. Options:",
+  "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+  "      Return clients of specified type.",
+  "REPLY (ON|OFF|SKIP)",
+  "    Control the replies sent to the current connection.",
+  "SETNAME <name>",
+  "    Assign the name <name> to the current connection.",
+  "SETINFO <option> <value>",
+  "    Set client meta attr. Options are:",
+  "    * LIB-NAME: the client lib name.",
+  "    * LIB-VER: the client lib version.",
+  "NO-EVICT (ON|OFF)",
+  "    Protect current client connection from eviction.",
+  "NO-TOUCH (ON|OFF)",
+  "    Will not touch LRU/LFU stats when this mode is on.",
+  "HELP",
+  "    Prints this help.",
+].map((line) => new SimpleString(line));
+
+function sub(
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  summary: string,
+  handler: Handler,
+): Command {
+  return {
+    name,
+    arity,
+    flags,
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "connection",
+    summary,
+    handler,
+  };
+}
+
+const CLIENT_FLAGS: CommandFlag[] = ["noscript", "loading", "stale"];
+const CLIENT_ADMIN: CommandFlag[] = ["admin", "noscript", "loading", "stale"];
+
+const clientCommand: Command = {
+  name: "client",
+  arity: -2,
+  flags: [],
+  firstKey: 0,
+  lastKey: 0,
+  step: 0,
+  group: "connection",
+  summary: "A container for client connection commands",
+  subcommands: [
+    sub(
+      "id",
+      2,
+      CLIENT_FLAGS,
+      "Returns the client ID for the current connection",
+      (ctx) => ctx.client.id,
+    ),
+    sub("setname", 3, CLIENT_FLAGS, "Set the current connection name", (ctx, args) => {
+      if (!isPrintableWord(args[2])) return BAD_NAME;
+      ctx.client.name = fromUtf8(args[2]);
+      return OK;
+    }),
+    sub(
+      "getname",
+      2,
+      CLIENT_FLAGS,
+      "Get the current connection name",
+      (ctx) => ctx.client.name === "" ? null : ctx.client.name,
+    ),
+    sub("setinfo", 4, CLIENT_FLAGS, "Set client or connection specific info", clientSetinfo),
+    sub(
+      "info",
+      2,
+      CLIENT_FLAGS,
+      "Returns information about the current client connection.",
+      (ctx) => verbatim(clientInfoLine(ctx.client) + "\n"),
+    ),
+    sub("list", -2, CLIENT_ADMIN, "Get the list of client connections", clientList),
+    sub("kill", -3, CLIENT_ADMIN, "Kill the connection of a client", clientKill),
+    sub("reply", 3, CLIENT_FLAGS, "Instruct the server whether to reply to commands", clientReply),
+    sub("no-evict", 3, CLIENT_ADMIN, "Set client eviction mode for the current connection", onOff),
+    sub(
+      "no-touch",
+      3,
+      ["noscript", "loading", "stale"],
+      "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.",
+      onOff,
+    ),
+    sub(
+      "help",
+      2,
+      ["loading", "stale"],
+      "Show helpful text about the different subcommands",
+      () => CLIENT_HELP,
+    ),
+  ],
+};
+
+const NO_AUTH_FLAGS: CommandFlag[] = [
+  "noscript",
+  "loading",
+  "stale",
+  "fast",
+  "no_auth",
+  "allow_busy",
+];
 
 /** The connection command family. */
 export const connectionCommands: Command[] = [
@@ -20,15 +481,19 @@ export const connectionCommands: Command[] = [
     step: 0,
     group: "connection",
     summary: "Ping the server",
-    handler: (_ctx, args) => {
+    handler: (ctx, args) => {
       if (args.length > 2) return arityError("ping");
+      if ((ctx.client.gate & GATE_RESP2_PUBSUB) !== 0) {
+        // RESP2 subscribed mode: a pong array (Redis's pingCommand)
+        return [PONG_BYTES, args.length === 1 ? EMPTY : args[1]] as Frame;
+      }
       return args.length === 1 ? PONG : args[1];
     },
   },
   {
     name: "echo",
     arity: 2,
-    flags: ["fast"],
+    flags: ["loading", "stale", "fast"],
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -39,7 +504,7 @@ export const connectionCommands: Command[] = [
   {
     name: "quit",
     arity: -1,
-    flags: ["noscript", "loading", "stale", "fast", "no_auth", "allow_busy"],
+    flags: NO_AUTH_FLAGS,
     firstKey: 0,
     lastKey: 0,
     step: 0,
@@ -66,4 +531,49 @@ export const connectionCommands: Command[] = [
       return OK;
     },
   },
+  {
+    name: "hello",
+    arity: -1,
+    flags: NO_AUTH_FLAGS,
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "connection",
+    summary: "Handshake with Redis",
+    handler: hello,
+  },
+  {
+    name: "auth",
+    arity: -2,
+    flags: NO_AUTH_FLAGS,
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "connection",
+    summary: "Authenticate to the server",
+    handler: auth,
+  },
+  {
+    name: "reset",
+    arity: 1,
+    flags: NO_AUTH_FLAGS,
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "connection",
+    summary: "Reset the connection",
+    handler: reset,
+  },
+  {
+    name: "time",
+    arity: 1,
+    flags: ["loading", "stale", "fast"],
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "server",
+    summary: "Return the current server time",
+    handler: time,
+  },
+  clientCommand,
 ];

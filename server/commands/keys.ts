@@ -170,6 +170,7 @@ export const keyCommands: Command[] = [
     lastKey: 0,
     step: 0,
     group: "generic",
+    aclCategories: ["keyspace", "dangerous"],
     summary: "Find all keys matching the given pattern",
     handler: (ctx, args) => {
       const pattern = args[1].slice();
@@ -301,6 +302,7 @@ export const keyCommands: Command[] = [
     lastKey: 0,
     step: 0,
     group: "server",
+    aclCategories: ["keyspace"],
     summary: "Return the number of keys in the selected database",
     handler: (ctx) => ctx.db.size,
   },
@@ -312,6 +314,7 @@ export const keyCommands: Command[] = [
     lastKey: 0,
     step: 0,
     group: "server",
+    aclCategories: ["keyspace", "dangerous"],
     summary: "Remove all keys from the current database",
     handler: flush,
   },
@@ -323,6 +326,7 @@ export const keyCommands: Command[] = [
     lastKey: 0,
     step: 0,
     group: "server",
+    aclCategories: ["keyspace", "dangerous"],
     summary: "Remove all keys from all databases",
     handler: flush,
   },

@@ -20,8 +20,16 @@ import { stringCommands } from "./strings.ts";
 import { keyCommands } from "./keys.ts";
 import { expireCommands } from "./expire.ts";
 import { serverCommands } from "./server.ts";
+import { pubsubCommands } from "./pubsub.ts";
 
-export { connectionCommands, expireCommands, keyCommands, serverCommands, stringCommands };
+export {
+  connectionCommands,
+  expireCommands,
+  keyCommands,
+  pubsubCommands,
+  serverCommands,
+  stringCommands,
+};
 
 /** Every built-in command, family by family. */
 export function builtinCommands(): Command[] {
@@ -30,6 +38,7 @@ export function builtinCommands(): Command[] {
     ...stringCommands,
     ...keyCommands,
     ...expireCommands,
+    ...pubsubCommands,
     ...serverCommands,
   ];
 }

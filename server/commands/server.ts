@@ -12,6 +12,7 @@ import {
   OK,
   ReplyError,
   RespMap,
+  RespSet,
   SimpleString,
   VerbatimString,
 } from "../../resp/frame.ts";
@@ -20,12 +21,17 @@ import type {
   Command,
   CommandTable,
   Context,
+  OutputLimit,
   ResolvedCommand,
   ServerSettings,
+  ServerState,
 } from "../command.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
+import process from "node:process";
 import type { ConfigParam } from "../config.ts";
 import { SYNTAX_ERROR } from "../args.ts";
+import { setRequirePass } from "../auth.ts";
+import { formatNotifyFlags, NOTIFY_FLAGS_ERROR, notifyHook, parseNotifyFlags } from "../notify.ts";
 
 const MEMORY_UNITS: Record<string, number> = {
   "": 1,
@@ -54,6 +60,13 @@ function integer(text: string, min: number, max: number): number | string {
   return v;
 }
 
+function memory(text: string, min: number): number | string {
+  const n = parseMemory(text);
+  if (n === undefined) return "argument must be a memory value";
+  if (n < min) return `argument must be between ${min} and 9223372036854775807 inclusive`;
+  return n;
+}
+
 /** A parameter with a fixed value that CONFIG SET refuses. */
 function constant(name: string, value: string): ConfigParam {
   return { name, get: () => value };
@@ -77,12 +90,60 @@ function stored(name: string, initial: string, valid?: (v: string) => string | u
 const yesNo = (v: string) =>
   v === "yes" || v === "no" ? undefined : "argument must be 'yes' or 'no'";
 
+const CLASS_NAMES: Record<string, "normal" | "replica" | "pubsub" | undefined> = {
+  normal: "normal",
+  slave: "replica",
+  replica: "replica",
+  pubsub: "pubsub",
+};
+
+/** `client-output-buffer-limit` as Redis prints it. */
+function formatOutputLimits(limits: ServerSettings["outputLimits"]): string {
+  const one = (name: string, l: OutputLimit) => `${name} ${l.hard} ${l.soft} ${l.softSeconds}`;
+  return `${one("normal", limits.normal)} ${one("slave", limits.replica)} ${
+    one("pubsub", limits.pubsub)
+  }`;
+}
+
 /**
- * The configuration parameters an in-memory server reports, bound to the
- * live settings. `save` is empty and `appendonly` is `no`, as for a Redis
+ * Parses and applies a `client-output-buffer-limit` value (Redis's
+ * `<class> <hard> <soft> <seconds>` groups; unnamed classes keep their
+ * limits). Returns Redis's error text, or undefined once applied.
+ */
+function setOutputLimits(
+  limits: ServerSettings["outputLimits"],
+  value: string,
+): string | undefined {
+  const words = value.split(" ").filter((w) => w !== "");
+  if (words.length % 4 !== 0) return "Wrong number of arguments in buffer limit configuration.";
+  const parsed: [keyof typeof limits, OutputLimit][] = [];
+  for (let i = 0; i < words.length; i += 4) {
+    const cls = CLASS_NAMES[words[i].toLowerCase()];
+    if (cls === undefined) {
+      return "Invalid client class specified in buffer limit configuration.";
+    }
+    const hard = parseMemory(words[i + 1]);
+    const soft = parseMemory(words[i + 2]);
+    const seconds = /^\d+$/.test(words[i + 3]) ? Number(words[i + 3]) : undefined;
+    if (hard === undefined || soft === undefined || seconds === undefined) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    }
+    parsed.push([cls, { hard, soft, softSeconds: seconds }]);
+  }
+  for (const [cls, limit] of parsed) limits[cls] = limit;
+  return undefined;
+}
+
+/**
+ * The configuration parameters, bound to the live server state: those the
+ * server acts on (`maxclients`, `requirepass`, `notify-keyspace-events`,
+ * `client-output-buffer-limit`, `proto-max-bulk-len`,
+ * `client-query-buffer-limit`, `timeout`) and those an in-memory server
+ * only reports: `save` is empty and `appendonly` is `no`, as for a Redis
  * without persistence (redis-benchmark asks for both).
  */
-export function configParams(settings: ServerSettings): ConfigParam[] {
+export function configParams(state: ServerState): ConfigParam[] {
+  const settings = state.settings;
   return [
     stored("save", ""),
     stored("appendonly", "no", yesNo),
@@ -90,9 +151,43 @@ export function configParams(settings: ServerSettings): ConfigParam[] {
       name: "maxclients",
       get: () => String(settings.maxClients),
       set(v) {
-        const n = integer(v, 1, 2 ** 31 - 1);
+        const n = integer(v, 1, 4294967295);
         if (typeof n === "string") return n;
         settings.maxClients = n;
+        return undefined;
+      },
+    },
+    {
+      name: "requirepass",
+      get: () => settings.requirePass,
+      set(v) {
+        setRequirePass(settings, v);
+        return undefined;
+      },
+    },
+    {
+      name: "notify-keyspace-events",
+      get: () => formatNotifyFlags(settings.notifyFlags),
+      set(v) {
+        const flags = parseNotifyFlags(v);
+        if (flags === undefined) return NOTIFY_FLAGS_ERROR;
+        settings.notifyFlags = flags;
+        state.db.notify = notifyHook(flags, state.pubsub) ?? NO_NOTIFY;
+        return undefined;
+      },
+    },
+    {
+      name: "client-output-buffer-limit",
+      get: () => formatOutputLimits(settings.outputLimits),
+      set: (v) => setOutputLimits(settings.outputLimits, v),
+    },
+    {
+      name: "proto-max-bulk-len",
+      get: () => String(settings.protoMaxBulkLen),
+      set(v) {
+        const n = memory(v, 1024 * 1024);
+        if (typeof n === "string") return n;
+        settings.protoMaxBulkLen = n;
         return undefined;
       },
     },
@@ -100,24 +195,38 @@ export function configParams(settings: ServerSettings): ConfigParam[] {
       name: "client-query-buffer-limit",
       get: () => String(settings.queryBufferLimit),
       set(v) {
-        const n = parseMemory(v);
-        if (n === undefined) return "argument must be a memory value";
-        if (n < 1024 * 1024) {
-          return "argument must be between 1048576 and 9223372036854775807 inclusive";
-        }
+        const n = memory(v, 1024 * 1024);
+        if (typeof n === "string") return n;
         settings.queryBufferLimit = n;
+        return undefined;
+      },
+    },
+    {
+      name: "timeout",
+      get: () => String(settings.timeout),
+      set(v) {
+        const n = integer(v, 0, 2147483647);
+        if (typeof n === "string") return n;
+        settings.timeout = n;
         return undefined;
       },
     },
     { name: "port", get: () => String(settings.port) },
     { name: "bind", get: () => settings.host },
     constant("databases", "1"),
-    constant("proto-max-bulk-len", "536870912"),
-    stored("timeout", "0"),
+    constant("cluster-enabled", "no"),
     stored("maxmemory", "0"),
     stored("maxmemory-policy", "noeviction"),
     stored("appendfsync", "everysec"),
   ];
+}
+
+const NO_NOTIFY = () => {};
+
+function configSetError(name: string, problem: string): ReplyError {
+  return new ReplyError(
+    `ERR CONFIG SET failed (possibly related to argument '${name}') - ${problem}`,
+  );
 }
 
 const CONFIG_HELP = [
@@ -208,22 +317,31 @@ const configCommand = container("config", "A container for server configuration 
   sub("set", -4, ["admin", "noscript", "loading", "stale"], (ctx, args) => {
     if ((args.length & 1) === 1) return SYNTAX_ERROR;
     const config = ctx.server.config;
-    // validate every name first, as Redis does, then apply
+    // check every name first, as Redis does (the first problem is reported) ...
+    const params: ConfigParam[] = [];
     for (let i = 2; i < args.length; i += 2) {
-      if (config.get(toBinary(args[i])) === undefined) {
+      const name = fromUtf8(args[i]);
+      const p = config.get(toBinary(args[i]));
+      if (p === undefined) {
         return new ReplyError(
-          `ERR Unknown option or number of arguments for CONFIG SET - '${fromUtf8(args[i])}'`,
+          `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
         );
       }
+      const problem = p.set === undefined
+        ? "can't set immutable config"
+        : params.includes(p)
+        ? "duplicate parameter"
+        : undefined;
+      if (problem !== undefined) return configSetError(name, problem);
+      params.push(p);
     }
-    for (let i = 2; i < args.length; i += 2) {
-      const p = config.get(toBinary(args[i]))!;
-      const name = fromUtf8(args[i]);
-      const err = p.set === undefined ? "can't set immutable config" : p.set(fromUtf8(args[i + 1]));
+    // ... then apply them all, or none: a failure restores the values already set
+    const previous = params.map((p) => p.get());
+    for (let k = 0; k < params.length; k++) {
+      const err = params[k].set!(fromUtf8(args[3 + 2 * k]));
       if (err !== undefined) {
-        return new ReplyError(
-          `ERR CONFIG SET failed (possibly related to argument '${name}') - ${err}`,
-        );
+        for (let j = 0; j < k; j++) params[j].set!(previous[j]);
+        return configSetError(fromUtf8(args[2 + 2 * k]), err);
       }
     }
     return OK;
@@ -238,38 +356,121 @@ const configCommand = container("config", "A container for server configuration 
   sub("help", 2, ["loading", "stale"], () => CONFIG_HELP),
 ]);
 
+/** Redis's ACL categories in its bit order (the order COMMAND INFO lists them in). */
+const CATEGORY_ORDER = [
+  "keyspace",
+  "read",
+  "write",
+  "set",
+  "sortedset",
+  "list",
+  "hash",
+  "string",
+  "bitmap",
+  "hyperloglog",
+  "geo",
+  "stream",
+  "pubsub",
+  "admin",
+  "fast",
+  "slow",
+  "blocking",
+  "dangerous",
+  "connection",
+  "transaction",
+  "scripting",
+];
+
+/** Groups whose commands carry the category of the same name (others: none). */
+const GROUP_CATEGORIES: Record<string, string> = {
+  generic: "keyspace",
+  string: "string",
+  bitmap: "bitmap",
+  connection: "connection",
+  list: "list",
+  hash: "hash",
+  set: "set",
+  "sorted-set": "sortedset",
+  stream: "stream",
+  transactions: "transaction",
+};
+
+/** A command's ACL categories: explicit or from its group, plus those its flags imply (as Redis). */
 function categories(cmd: ResolvedCommand): SimpleString[] {
-  const out: string[] = [];
-  if (cmd.group === "generic") out.push("@keyspace");
-  if (cmd.flags.includes("write")) out.push("@write");
-  if (cmd.flags.includes("readonly")) out.push("@read");
-  if (cmd.group && !["generic", "server"].includes(cmd.group)) out.push(`@${cmd.group}`);
-  out.push(cmd.flags.includes("fast") ? "@fast" : "@slow");
-  if (cmd.flags.includes("admin")) out.push("@admin", "@dangerous");
-  return out.map((c) => new SimpleString(c));
+  const set = new Set<string>(cmd.aclCategories ?? []);
+  // the group's category, unless given explicitly (containers have none)
+  const group = cmd.aclCategories !== undefined || cmd.subcommands !== undefined ||
+      cmd.group === undefined
+    ? undefined
+    : GROUP_CATEGORIES[cmd.group];
+  if (group !== undefined) set.add(group);
+  const f = cmd.flags;
+  if (f.includes("write")) set.add("write");
+  if (f.includes("readonly")) set.add("read");
+  if (f.includes("admin")) set.add("admin").add("dangerous");
+  if (f.includes("pubsub")) set.add("pubsub");
+  if (f.includes("blocking")) set.add("blocking");
+  set.add(f.includes("fast") ? "fast" : "slow");
+  return CATEGORY_ORDER.filter((c) => set.has(c)).map((c) => new SimpleString(`@${c}`));
 }
 
-/** One COMMAND INFO entry (Redis 7 format, without key specs and tips). */
+/**
+ * The key specification Redis 7 reports for a command with keys, made
+ * from its first/last/step positions (index search, range find).
+ */
+function keySpecs(cmd: ResolvedCommand): RespSet {
+  if (cmd.firstKey <= 0) return new RespSet([]);
+  const flags = new RespSet(
+    cmd.flags.includes("write")
+      ? [new SimpleString("RW"), new SimpleString("update")]
+      : [new SimpleString("RO"), new SimpleString("access")],
+  );
+  const last = cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey;
+  return new RespSet([
+    new RespMap([
+      ["flags", flags],
+      [
+        "begin_search",
+        new RespMap([["type", "index"], ["spec", new RespMap([["index", cmd.firstKey]])]]),
+      ],
+      [
+        "find_keys",
+        new RespMap([
+          ["type", "range"],
+          [
+            "spec",
+            new RespMap([["lastkey", last], ["keystep", cmd.step || 1], ["limit", 0]]),
+          ],
+        ]),
+      ],
+    ]),
+  ]);
+}
+
+/** One COMMAND INFO entry (Redis 7 format: name, arity, flags, keys, categories, tips, key specs, subcommands). */
 function commandInfo(cmd: ResolvedCommand): Frame {
   return [
     cmd.fullName,
     cmd.arity,
-    cmd.flags.map((f) => new SimpleString(f)),
+    new RespSet(cmd.flags.map((f) => new SimpleString(f))),
     cmd.firstKey,
     cmd.lastKey,
     cmd.step,
-    categories(cmd),
-    [],
-    [],
-    [...(cmd.subcommandMap?.values() ?? [])].map(commandInfo),
+    new RespSet(categories(cmd)),
+    new RespSet([]),
+    keySpecs(cmd),
+    // (Redis: an empty set without subcommands, an array with them)
+    cmd.subcommandMap === undefined
+      ? new RespSet([])
+      : [...cmd.subcommandMap.values()].map(commandInfo),
   ];
 }
 
-/** One COMMAND DOCS entry: summary and group (more when known). */
+/** One COMMAND DOCS entry: summary, group and subcommands. */
 function commandDocs(cmd: ResolvedCommand): Frame {
   const entries: [Frame, Frame][] = [];
   if (cmd.summary) entries.push(["summary", cmd.summary]);
-  if (cmd.group) entries.push(["group", cmd.group]);
+  entries.push(["group", cmd.group ?? "server"]);
   if (cmd.subcommandMap) {
     const subs: [Frame, Frame][] = [];
     for (const s of cmd.subcommandMap.values()) subs.push([s.fullName, commandDocs(s)]);
@@ -298,6 +499,7 @@ const commandCommand: Command = {
   name: "command",
   arity: -1,
   flags: ["loading", "stale"],
+  aclCategories: ["connection"],
   firstKey: 0,
   lastKey: 0,
   step: 0,
@@ -344,88 +546,244 @@ const commandCommand: Command = {
       return keysOf(cmd, rest);
     }),
     sub("help", 2, ["loading", "stale"], () => COMMAND_HELP),
-  ],
+  ].map((c) => ({ ...c, aclCategories: ["connection"] })),
 };
 
-/** The Redis version whose behaviour the server follows (INFO `redis_version`). */
-export const REDIS_VERSION = "7.0.0";
+/**
+ * The Redis version whose behaviour the server follows: INFO
+ * `redis_version` and HELLO's `version`. Tools parse it as a version
+ * number, so it is a plain Redis version; our own is INFO
+ * `mini_redis_version`.
+ */
+export const REDIS_VERSION = "7.0.15";
+
+/** Bytes in Redis's human form (`bytesToHuman`): `967.30K`, `6.79M`, `0B`. */
+export function bytesToHuman(n: number): string {
+  const units = ["B", "K", "M", "G", "T", "P"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n}B` : `${v.toFixed(2)}${units[i]}`;
+}
+
+let peakMemory = 0;
+
+function cpuUsage(): { user: number; system: number } {
+  try {
+    const u = process.cpuUsage();
+    return { user: u.user / 1e6, system: u.system / 1e6 };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
+/** One INFO field: `name:value`. */
+type InfoField = [string, string | number];
 
 /**
- * INFO sections, in Redis's default order: each returns `field:value`
- * pairs. Clients read a few of them (ioredis's ready check reads
- * `loading`); adding a field is adding a pair.
+ * INFO sections, in Redis's order, by title: each returns its `field:value` pairs,
+ * with Redis's field names (tools and client libraries read some: ioredis
+ * `loading`, redis-benchmark `redis_version`, monitoring `connected_clients`,
+ * `used_memory`, ...). Adding a field is adding a pair. Fields that mean
+ * nothing here (forks, replication backlog) have Redis's idle values.
  */
-export const INFO_SECTIONS: [string, (ctx: Context) => [string, string | number][]][] = [
-  ["server", (ctx) => {
-    const uptime = Math.floor((Date.now() - ctx.server.startedAt) / 1000);
+export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
+  ["Server", (ctx) => {
+    const server = ctx.server;
+    const now = Date.now();
+    const uptime = Math.floor((now - server.startedAt) / 1000);
+    let executable = "";
+    try {
+      executable = Deno.execPath();
+    } catch {
+      // no --allow-read: leave it empty
+    }
     return [
       ["redis_version", REDIS_VERSION],
-      ["mini_redis_version", denoConfig.version],
+      ["redis_git_sha1", "00000000"],
+      ["redis_git_dirty", 0],
+      ["redis_build_id", "0"],
       ["redis_mode", "standalone"],
+      ["mini_redis_version", denoConfig.version],
+      ["deno_version", Deno.version.deno],
       ["os", `${Deno.build.os} ${Deno.build.arch}`],
       ["arch_bits", 64],
+      ["monotonic_clock", "performance.now"],
       ["multiplexing_api", "deno"],
       ["process_id", Deno.pid],
-      ["tcp_port", ctx.server.settings.port],
+      ["process_supervised", "no"],
+      ["run_id", server.runId],
+      ["tcp_port", server.settings.port],
+      ["server_time_usec", now * 1000],
       ["uptime_in_seconds", uptime],
       ["uptime_in_days", Math.floor(uptime / 86400)],
       ["hz", 10],
+      ["configured_hz", 10],
+      ["lru_clock", Math.floor(now / 1000) & ((1 << 24) - 1)],
+      ["executable", executable],
+      ["config_file", ""],
+      ["io_threads_active", 0],
     ];
   }],
-  ["clients", (ctx) => [
-    ["connected_clients", ctx.server.clients.size],
-    ["maxclients", ctx.server.settings.maxClients],
-    ["blocked_clients", 0],
-  ]],
-  ["memory", () => {
-    const m = Deno.memoryUsage();
+  ["Clients", (ctx) => {
+    let maxIn = 0;
+    let maxOut = 0;
+    for (const c of ctx.server.clients.values()) {
+      maxIn = Math.max(maxIn, c.handle.inputLength);
+      maxOut = Math.max(maxOut, c.handle.outputLength);
+    }
     return [
-      ["used_memory", m.heapUsed + m.external],
-      ["used_memory_rss", m.rss],
-      ["maxmemory", 0],
-      ["maxmemory_policy", "noeviction"],
+      ["connected_clients", ctx.server.clients.size],
+      ["cluster_connections", 0],
+      ["maxclients", ctx.server.settings.maxClients],
+      ["client_recent_max_input_buffer", maxIn],
+      ["client_recent_max_output_buffer", maxOut],
+      ["blocked_clients", 0],
+      ["tracking_clients", 0],
+      ["clients_in_timeout_table", 0],
     ];
   }],
-  ["persistence", () => [
+  ["Memory", () => {
+    const m = Deno.memoryUsage();
+    const used = m.heapUsed + m.external;
+    peakMemory = Math.max(peakMemory, used);
+    const maxmemory = 0;
+    return [
+      ["used_memory", used],
+      ["used_memory_human", bytesToHuman(used)],
+      ["used_memory_rss", m.rss],
+      ["used_memory_rss_human", bytesToHuman(m.rss)],
+      ["used_memory_peak", peakMemory],
+      ["used_memory_peak_human", bytesToHuman(peakMemory)],
+      ["used_memory_peak_perc", `${((used / peakMemory) * 100).toFixed(2)}%`],
+      ["total_system_memory", systemMemory()],
+      ["total_system_memory_human", bytesToHuman(systemMemory())],
+      ["maxmemory", maxmemory],
+      ["maxmemory_human", bytesToHuman(maxmemory)],
+      ["maxmemory_policy", "noeviction"],
+      ["mem_fragmentation_ratio", (m.rss / Math.max(1, used)).toFixed(2)],
+      ["mem_allocator", "v8"],
+      ["lazyfree_pending_objects", 0],
+    ];
+  }],
+  ["Persistence", (ctx) => [
     ["loading", 0],
     ["async_loading", 0],
     ["rdb_changes_since_last_save", 0],
+    ["rdb_bgsave_in_progress", 0],
+    ["rdb_last_save_time", Math.floor(ctx.server.startedAt / 1000)],
+    ["rdb_last_bgsave_status", "ok"],
+    ["rdb_last_bgsave_time_sec", -1],
+    ["rdb_current_bgsave_time_sec", -1],
+    ["rdb_saves", 0],
     ["aof_enabled", 0],
+    ["aof_rewrite_in_progress", 0],
+    ["aof_rewrite_scheduled", 0],
+    ["aof_last_rewrite_time_sec", -1],
+    ["aof_current_rewrite_time_sec", -1],
+    ["aof_last_bgrewrite_status", "ok"],
+    ["aof_last_write_status", "ok"],
   ]],
-  ["stats", (ctx) => [["expired_keys", ctx.db.expiredTotal]]],
-  ["replication", () => [["role", "master"], ["connected_slaves", 0]]],
+  ["Stats", (ctx) => {
+    const stats = ctx.server.stats;
+    const db = ctx.db;
+    return [
+      ["total_connections_received", stats.connectionsReceived],
+      ["total_commands_processed", stats.commandsProcessed],
+      ["instantaneous_ops_per_sec", stats.opsPerSec],
+      ["total_net_input_bytes", stats.netInputBytes],
+      ["total_net_output_bytes", stats.netOutputBytes],
+      ["rejected_connections", stats.rejectedConnections],
+      ["expired_keys", db.expiredTotal],
+      ["evicted_keys", 0],
+      ["evicted_clients", 0],
+      ["keyspace_hits", db.hits],
+      ["keyspace_misses", db.misses],
+      ["pubsub_channels", ctx.server.pubsub.channelCount],
+      ["pubsub_patterns", ctx.server.pubsub.patternCount],
+      ["pubsubshard_channels", 0],
+      ["latest_fork_usec", 0],
+      ["total_forks", 0],
+      ["client_output_buffer_limit_disconnections", stats.outputLimitDisconnections],
+    ];
+  }],
+  ["Replication", (ctx) => [
+    ["role", "master"],
+    ["connected_slaves", 0],
+    ["master_failover_state", "no-failover"],
+    ["master_replid", ctx.server.runId],
+    ["master_replid2", "0000000000000000000000000000000000000000"],
+    ["master_repl_offset", 0],
+    ["second_repl_offset", -1],
+    ["repl_backlog_active", 0],
+    ["repl_backlog_size", 1048576],
+    ["repl_backlog_first_byte_offset", 0],
+    ["repl_backlog_histlen", 0],
+  ]],
+  ["CPU", () => {
+    const cpu = cpuUsage();
+    return [
+      ["used_cpu_sys", cpu.system.toFixed(6)],
+      ["used_cpu_user", cpu.user.toFixed(6)],
+      ["used_cpu_sys_children", "0.000000"],
+      ["used_cpu_user_children", "0.000000"],
+    ];
+  }],
+  ["Modules", () => []],
+  ["Errorstats", () => []],
+  ["Cluster", () => [["cluster_enabled", 0]]],
   [
-    "keyspace",
+    "Keyspace",
     (ctx) =>
-      ctx.db.size === 0
-        ? []
-        : [["db0", `keys=${ctx.db.size},expires=${ctx.db.volatileSize},avg_ttl=0`]],
+      ctx.db.size === 0 ? [] : [[
+        "db0",
+        `keys=${ctx.db.size},expires=${ctx.db.volatileSize},avg_ttl=${ctx.db.averageTtl()}`,
+      ]],
   ],
 ];
+
+let totalMemory: number | undefined;
+
+function systemMemory(): number {
+  if (totalMemory === undefined) {
+    try {
+      totalMemory = Deno.systemMemoryInfo().total;
+    } catch {
+      totalMemory = 0;
+    }
+  }
+  return totalMemory;
+}
 
 const infoCommand: Command = {
   name: "info",
   arity: -1,
   flags: ["loading", "stale"],
+  aclCategories: ["dangerous"],
   firstKey: 0,
   lastKey: 0,
   step: 0,
   group: "server",
   summary: "Get information and statistics about the server",
   handler: (ctx, args) => {
-    let wanted: Set<string> | null = null; // null: every section
+    // no argument, `default`, `all`, `everything`: every section (the
+    // statistics only `all` adds in Redis, commandstats and latencystats,
+    // are not kept here); otherwise the named sections, in Redis's order
+    let wanted: Set<string> | null = null;
     for (let i = 1; i < args.length; i++) {
       const name = toBinary(args[i]).toLowerCase();
-      if (name === "all" || name === "everything" || name === "default") {
+      if (name === "all" || name === "default" || name === "everything") {
         wanted = null;
         break;
       }
       (wanted ??= new Set()).add(name);
     }
     const parts: string[] = [];
-    for (const [name, fields] of INFO_SECTIONS) {
-      if (wanted !== null && !wanted.has(name)) continue;
-      const title = name[0].toUpperCase() + name.slice(1);
+    for (const [title, fields] of INFO_SECTIONS) {
+      if (wanted !== null && !wanted.has(title.toLowerCase())) continue;
       parts.push(
         `# ${title}\r\n` + fields(ctx).map(([k, v]) => `${k}:${v}\r\n`).join(""),
       );
