@@ -928,3 +928,15 @@ Deno.test({
     assert.ok(checked > 3000, `only ${checked} replies compared`);
   },
 });
+
+Deno.test("strings: the size limit follows CONFIG SET proto-max-bulk-len", async () => {
+  await using srv = await startTestServer();
+  await using c = await RawClient.connect(srv.port);
+  assert.equal(
+    await c.call("SETRANGE", "k", String(2 * 1024 * 1024), "x"),
+    int(2 * 1024 * 1024 + 1),
+  );
+  assert.equal(await c.call("CONFIG", "SET", "proto-max-bulk-len", String(1024 * 1024)), OK);
+  assert.equal(await c.call("SETRANGE", "k2", String(1024 * 1024), "x"), TOO_BIG);
+  assert.equal(await c.call("APPEND", "k", "y"), TOO_BIG);
+});

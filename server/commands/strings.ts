@@ -79,20 +79,15 @@ const LCS_ALLOC = new ReplyError(
 const EMPTY = new Uint8Array(0);
 const MAX_I64 = 9223372036854775807n;
 const MIN_I64 = -9223372036854775808n;
-/** Redis's default proto-max-bulk-len (512 MB), the largest string. */
-const DEFAULT_MAX_BULK = 512 * 1024 * 1024;
 const ONE_MB = 1024 * 1024;
 const LONG_DOUBLE_ZERO: LongDouble = { neg: false, mant: 0n, exp: 0 };
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-/** `proto-max-bulk-len` from the config when it defines it, else 512 MB. */
+/** `proto-max-bulk-len`: the server's setting (CONFIG SET changes it). */
 function maxBulkLength(ctx: Context): number {
-  const param = ctx.server.config.get("proto-max-bulk-len");
-  if (param === undefined) return DEFAULT_MAX_BULK;
-  const n = Number(param.get());
-  return Number.isFinite(n) && n > 0 ? n : DEFAULT_MAX_BULK;
+  return ctx.server.settings.protoMaxBulkLen;
 }
 
 /** Redis's checkStringLength: the resulting string must fit proto-max-bulk-len. */
