@@ -1,7 +1,7 @@
 /**
  * Shared by the server benchmarks (`bench/server.ts`, `bench/pubsub.ts`):
  * start `redis-server` and our server (a separate Deno process running
- * `bench/serve_child.ts`) on free ports of 127.0.0.1, wait until both
+ * `main.ts serve`) on free ports of 127.0.0.1, wait until both
  * answer, stop them; plus a markdown table printer.
  *
  * @example
@@ -126,9 +126,12 @@ export async function startPeers(options: PeersOptions = {}): Promise<Peers> {
     denoArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`);
   }
   denoArgs.push(
-    new URL("./serve_child.ts", import.meta.url).pathname,
+    new URL("../main.ts", import.meta.url).pathname,
+    "serve",
     "--port",
     String(oursPort),
+    "--log-level",
+    "warn",
   );
   const ours = new Deno.Command(Deno.execPath(), {
     args: denoArgs,

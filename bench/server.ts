@@ -2,7 +2,7 @@
  * Server benchmark: our server against `redis-server`, in the same run.
  *
  * Starts `redis-server` and our server (a separate Deno process running
- * `bench/serve_child.ts`) on free ports, then runs
+ * `main.ts serve`) on free ports, then runs
  * `redis-benchmark -t ping,set,get,incr,mset -n 200000 -c 50 -q --csv`
  * and the custom command `redis-benchmark ... PUBLISH bench:channel hello`
  * (redis-benchmark 7.0 has no publish test) with `-P 1` and `-P 16`
