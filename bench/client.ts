@@ -19,6 +19,7 @@ import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { BufferedClient, Client } from "../client/mod.ts";
+import { RedisProcess } from "../tests/helpers.ts";
 
 interface Contender {
   name: string;
@@ -95,42 +96,6 @@ async function run(driver: Driver, workers: number, ops: number): Promise<number
   return claimed / seconds;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
-  const port = freePort();
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "null",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  for (let i = 0; i < 200; i++) {
-    try {
-      const c = await Client.connect({ hostname: "127.0.0.1", port }, { reconnect: false });
-      await c.ping();
-      await c.close();
-      return {
-        port,
-        async stop() {
-          child.kill("SIGTERM");
-          await child.status;
-        },
-      };
-    } catch {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  child.kill("SIGKILL");
-  await child.status;
-  throw new Error("redis-server did not start");
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -156,7 +121,7 @@ if (import.meta.main) {
     ? contenders.filter((c) => only.some((o) => c.name.toLowerCase().includes(o.toLowerCase())))
     : contenders;
 
-  const server = values.port ? undefined : await startRedis();
+  const server = values.port ? undefined : await RedisProcess.start();
   const port = values.port ? Number(values.port) : server!.port;
   const version = new TextDecoder().decode(
     (await new Deno.Command("redis-server", { args: ["--version"], stdout: "piped" }).output())
@@ -207,6 +172,6 @@ if (import.meta.main) {
       );
     }
   } finally {
-    await server?.stop();
+    await server?.close();
   }
 }

@@ -14,14 +14,16 @@
  * @module
  */
 
+import { RedisProcess, type ServeProcess, startServeProcess } from "../tests/helpers.ts";
+
 /** A server process under benchmark. */
 export interface PeerProcess {
   /** `redis-server` or `mini-redis`. */
   readonly name: string;
   /** Its port on 127.0.0.1. */
   readonly port: number;
-  /** The child process (its pid for CPU accounting). */
-  readonly child: Deno.ChildProcess;
+  /** The child's pid (for CPU accounting). */
+  readonly pid: number;
 }
 
 /** Both servers, stopped by `close()` / `await using`. */
@@ -40,119 +42,31 @@ export interface PeersOptions {
   cpuProfileDir?: string;
 }
 
-/** Whether an executable can be run (`name --version` succeeds). */
-export async function installed(name: string): Promise<boolean> {
-  try {
-    const r = await new Deno.Command(name, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-      stdin: "null",
-    }).output();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-/** Waits (bounded) until `port` answers `PING` with `+PONG`; throws if `child` exits first. */
-export async function waitForPing(port: number, child: Deno.ChildProcess): Promise<void> {
-  let exited = false;
-  child.status.then(() => exited = true);
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && !exited) {
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      try {
-        await c.write(new TextEncoder().encode("PING\r\n"));
-        const buf = new Uint8Array(16);
-        const n = await c.read(buf);
-        if (n && new TextDecoder().decode(buf.subarray(0, n)) === "+PONG\r\n") return;
-      } finally {
-        c.close();
-      }
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`server on port ${port} did not come up`);
-}
-
-async function stop(child: Deno.ChildProcess): Promise<void> {
-  try {
-    child.kill("SIGTERM");
-  } catch {
-    // already gone
-  }
-  await child.status;
-}
-
 /**
- * Starts `redis-server` (no persistence, in a temporary directory) and our
- * server on free ports and waits until both answer.
+ * Starts `redis-server` (no persistence, in a temporary directory: the
+ * tests' {@linkcode RedisProcess}) and our server (`main.ts serve`, the
+ * tests' {@linkcode startServeProcess}) on free ports and waits until both
+ * answer.
  */
 export async function startPeers(options: PeersOptions = {}): Promise<Peers> {
-  const dir = await Deno.makeTempDir({ prefix: "mini-redis-bench-" });
-  const redisPort = freePort();
-  const redis = new Deno.Command("redis-server", {
-    args: [
-      "--port",
-      String(redisPort),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--dir",
-      dir,
-    ],
-    stdout: "null",
-    stderr: "null",
-    stdin: "null",
-  }).spawn();
-  const oursPort = freePort();
-  const denoArgs = ["run", "--allow-net", "--allow-env"];
-  if (options.cpuProfileDir) {
-    denoArgs.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`);
-  }
-  denoArgs.push(
-    new URL("../main.ts", import.meta.url).pathname,
-    "serve",
-    "--port",
-    String(oursPort),
-    "--log-level",
-    "warn",
-  );
-  const ours = new Deno.Command(Deno.execPath(), {
-    args: denoArgs,
-    stdout: "null",
-    stderr: "inherit",
-    stdin: "null",
-  }).spawn();
-  const close = async () => {
-    await Promise.all([stop(redis), stop(ours)]);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
+  const redis = await RedisProcess.start();
+  let ours: ServeProcess;
   try {
-    await waitForPing(redisPort, redis);
-    await waitForPing(oursPort, ours);
+    ours = await startServeProcess(["--log-level", "warn"], {}, {
+      denoFlags: options.cpuProfileDir
+        ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]
+        : [],
+    });
   } catch (e) {
-    await close();
+    await redis.close();
     throw e;
   }
+  const close = async () => {
+    await Promise.all([redis.close(), ours.close()]);
+  };
   return {
-    redis: { name: "redis-server", port: redisPort, child: redis },
-    ours: { name: "mini-redis", port: oursPort, child: ours },
+    redis: { name: "redis-server", port: redis.port, pid: redis.pid! },
+    ours: { name: "mini-redis", port: ours.port, pid: ours.pid },
     close,
     [Symbol.asyncDispose]: close,
   };

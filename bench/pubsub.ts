@@ -19,7 +19,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { installed, type PeerProcess, printTable, startPeers } from "./peers.ts";
+import { hasExecutable, writeAll } from "../tests/helpers.ts";
+import { type PeerProcess, printTable, startPeers } from "./peers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -47,11 +48,6 @@ const enc = new TextEncoder();
 
 function bulk(s: string): string {
   return `$${enc.encode(s).length}\r\n${s}\r\n`;
-}
-
-async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
 /** Reads exactly `n` bytes (or throws on EOF). */
@@ -190,7 +186,7 @@ async function round(peer: PeerProcess): Promise<RoundResult> {
 }
 
 async function main(): Promise<number> {
-  if (!(await installed("redis-server"))) {
+  if (!(await hasExecutable("redis-server"))) {
     console.error("bench/pubsub.ts: redis-server is not installed; nothing to compare against");
     return 1;
   }

@@ -10,18 +10,7 @@
 import { Buffer } from "node:buffer";
 import Parser from "redis-parser";
 import { Decoder, Encoder } from "../resp/mod.ts";
-
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { cmds, mulberry32 } from "../tests/wire.ts";
 
 /** The chunk size the streams are cut into (a typical socket read). */
 export const CHUNK = 64 * 1024;
@@ -128,43 +117,19 @@ export function commandArgs(n = 10_000): (string | Uint8Array)[][] {
   return out;
 }
 
-const te = new TextEncoder();
-
 /** Our encoder: every command into one reused buffer; returns the byte count. */
 export function oursEncode(encoder: Encoder, commands: (string | Uint8Array)[][]): number {
   for (const c of commands) encoder.writeCommand(c);
   return encoder.take().length;
 }
 
-/** The naive way: each command built from per-part Uint8Arrays, concatenated. */
+/**
+ * The naive way: each command built from per-part Uint8Arrays, concatenated,
+ * then the commands concatenated into one batch (one write per batch, as ours
+ * does). This is the tests' reference encoder, `cmds` of `tests/wire.ts`.
+ */
 export function naiveEncode(commands: (string | Uint8Array)[][]): number {
-  let total = 0;
-  const parts: Uint8Array[] = [];
-  for (const c of commands) {
-    const pieces: Uint8Array[] = [te.encode(`*${c.length}\r\n`)];
-    for (const a of c) {
-      const bytes = typeof a === "string" ? te.encode(a) : a;
-      pieces.push(te.encode(`$${bytes.length}\r\n`), bytes, te.encode("\r\n"));
-    }
-    let len = 0;
-    for (const p of pieces) len += p.length;
-    const out = new Uint8Array(len);
-    let o = 0;
-    for (const p of pieces) {
-      out.set(p, o);
-      o += p.length;
-    }
-    parts.push(out);
-    total += len;
-  }
-  // one write per batch, as ours does
-  const batch = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    batch.set(p, o);
-    o += p.length;
-  }
-  return batch.length;
+  return cmds(commands).length;
 }
 
 /**

@@ -21,7 +21,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { cpuSeconds, installed, printTable, startPeers } from "./peers.ts";
+import { hasExecutable } from "../tests/helpers.ts";
+import { cpuSeconds, printTable, startPeers } from "./peers.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -84,7 +85,7 @@ async function redisBenchmark(port: number, pipeline: number, work: string[]): P
 
 async function main(): Promise<number> {
   for (const tool of ["redis-server", "redis-benchmark"]) {
-    if (!(await installed(tool))) {
+    if (!(await hasExecutable(tool))) {
       console.error(`bench/server.ts: ${tool} is not installed; nothing to compare against`);
       return 1;
     }
@@ -104,7 +105,7 @@ async function main(): Promise<number> {
       const order = round % 2 === 0 ? [peers.redis, peers.ours] : [peers.ours, peers.redis];
       for (const peer of order) {
         const who = peer === peers.ours ? "ours" : "redis";
-        const before = await cpuSeconds(peer.child.pid);
+        const before = await cpuSeconds(peer.pid);
         const rps = new Map<string, number>();
         for (const work of workloads) {
           const r = await redisBenchmark(peer.port, p, work);
@@ -112,7 +113,7 @@ async function main(): Promise<number> {
           if (who === "ours") oursWarnings.push(...r.warnings);
           else if (r.warnings.length) console.error(`redis-server run: ${r.warnings.join("; ")}`);
         }
-        const after = await cpuSeconds(peer.child.pid);
+        const after = await cpuSeconds(peer.pid);
         if (before !== undefined && after !== undefined) {
           const c = cpu.get(`${p}|${who}`) ?? { seconds: 0, requests: 0 };
           c.seconds += after - before;

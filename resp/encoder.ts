@@ -19,8 +19,15 @@ import {
   SimpleString,
   VerbatimString,
 } from "./frame.ts";
+import { fromBinary } from "./bytes.ts";
 
 const textEncoder = new TextEncoder();
+
+/** Whether every char of `s` is below 256, i.e. `s` is binary text (one char per byte). */
+function isBinary(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return false;
+  return true;
+}
 /** Strings up to this many UTF-16 units are written by a JS loop when ASCII. */
 const SHORT_STRING = 64;
 /** After a take(), a buffer larger than this is replaced by a fresh small one. */
@@ -261,6 +268,27 @@ export class Encoder {
     this.len = e + 2;
   }
 
+  /**
+   * `<type><binary text>\r\n`: one byte per char (see `ReplyError.binary`),
+   * CR and LF replaced by spaces. Text with a char above 255 is not binary
+   * text after all and is written as UTF-8 instead, never truncated.
+   */
+  private binaryLine(type: number, s: string): void {
+    const n = s.length;
+    this.ensure(n + 3);
+    const buf = this.buf;
+    let o = this.len;
+    buf[o++] = type;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 255) return this.textLine(type, s);
+      buf[o++] = c === 13 || c === 10 ? 32 : c;
+    }
+    buf[o] = 13;
+    buf[o + 1] = 10;
+    this.len = o + 2;
+  }
+
   private bulkBytes(b: Uint8Array): void {
     const n = b.length;
     this.ensure(n + 16);
@@ -398,12 +426,14 @@ export class Encoder {
         if (f instanceof SimpleString) return this.textLine(43, f.value);
         if (f instanceof ReplyError) {
           if (f.bulk && this.protocol === 3) {
-            const bytes = textEncoder.encode(f.message);
+            const m = f.message;
+            const bytes = f.binary && isBinary(m) ? fromBinary(m) : textEncoder.encode(m);
             this.header(33, bytes.length);
             this.writeRaw(bytes);
             this.ensure(2);
             this.crlf();
-          } else this.textLine(45, f.message);
+          } else if (f.binary) this.binaryLine(45, f.message);
+          else this.textLine(45, f.message);
           return;
         }
         if (f instanceof Double) return this.double(f.value);

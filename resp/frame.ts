@@ -12,7 +12,7 @@
  * | `*` array                    | `Frame[]`                              |
  * | `#` boolean                  | `boolean`                              |
  * | `+` simple string            | {@linkcode SimpleString}               |
- * | `-` error, `!` bulk error    | {@linkcode ReplyError}                 |
+ * | `-` error, `!` bulk error    | {@linkcode ReplyError} (text as UTF-8, or byte for byte when `binary`) |
  * | `,` double                   | {@linkcode Double}                     |
  * | `(` big number               | {@linkcode BigNumber}                  |
  * | `=` verbatim string          | {@linkcode VerbatimString}             |
@@ -89,15 +89,41 @@ export class ReplyError extends Error {
   /** Whether it travels as a RESP3 bulk error (`!`) rather than `-`. */
   readonly bulk: boolean;
   /**
+   * Whether `message` is binary text: one char per byte (code points
+   * 0-255, as `toBinary` in `bytes.ts` makes them), which encoders write
+   * byte for byte. Otherwise (the default, and what decoders produce) the
+   * message is ordinary text, written as UTF-8.
+   *
+   * Servers set it on errors that quote bytes a client sent (`unknown
+   * command '<name>'`), so that those bytes are echoed exactly as Redis
+   * echoes them, valid UTF-8 or not. It is a flag rather than a rule such
+   * as "chars below 256 are bytes" because such a rule would re-encode
+   * ordinary text: `"ERR é"` must stay `C3 A9` on the wire when it was
+   * decoded from UTF-8.
+   *
+   * @example
+   * ```ts
+   * import { ReplyError } from "./frame.ts";
+   * import { encode } from "./encoder.ts";
+   * import { toBinary } from "./bytes.ts";
+   * const name = toBinary(new Uint8Array([0xd8, 0x41]));
+   * const e = new ReplyError(`ERR unknown command '${name}'`, false, true);
+   * console.log(encode(e).includes(0xd8)); // true: the raw byte, not C3 98
+   * ```
+   */
+  readonly binary: boolean;
+  /**
    * @param message Redis's text, e.g. `ERR syntax error`
    * @param bulk encode as a RESP3 bulk error
+   * @param binary `message` is binary text, one char per byte (see {@linkcode ReplyError.binary})
    */
-  constructor(message: string, bulk = false) {
+  constructor(message: string, bulk = false, binary = false) {
     super(message);
     this.name = "ReplyError";
     const space = message.indexOf(" ");
     this.code = space === -1 ? message : message.slice(0, space);
     this.bulk = bulk;
+    this.binary = binary;
   }
 }
 

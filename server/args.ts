@@ -16,7 +16,7 @@
  */
 
 import { ReplyError } from "../resp/frame.ts";
-import { parseInteger } from "../resp/bytes.ts";
+import { parseInteger, toBinary } from "../resp/bytes.ts";
 
 /** `-ERR syntax error` */
 export const SYNTAX_ERROR: ReplyError = new ReplyError("ERR syntax error");
@@ -33,6 +33,78 @@ export const DB_OUT_OF_RANGE: ReplyError = new ReplyError("ERR DB index is out o
 /** `-ERR invalid cursor` */
 export const INVALID_CURSOR: ReplyError = new ReplyError("ERR invalid cursor");
 export { WRONGTYPE } from "./keyspace.ts";
+
+// ---- errors that quote what the client sent ----
+//
+// Redis echoes client bytes in error replies as they are (valid UTF-8 or
+// not), so such texts are built as binary strings (one char per byte, the
+// same mapping as keys) and become `ReplyError`s with `binary` set, which the
+// encoder writes byte for byte. Build them only with these helpers.
+
+/**
+ * Bytes a client sent as C's `%s` / `%.<max>s` prints them into an error
+ * text: cut at the first NUL byte and after `max` bytes, as binary text
+ * (one char per byte). Only for {@linkcode formatError} / {@linkcode rejectError}.
+ *
+ * @example
+ * ```ts
+ * import { cText } from "./args.ts";
+ * console.log(cText(new Uint8Array([0xd8, 0x41, 0, 0x42])) === "\xd8A"); // true
+ * ```
+ */
+export function cText(arg: Uint8Array, max = Infinity): string {
+  let end = arg.indexOf(0);
+  if (end === -1) end = arg.length;
+  if (end > max) end = max;
+  return toBinary(end === arg.length ? arg : arg.subarray(0, end));
+}
+
+/**
+ * ASCII-only upper case, as Redis's `sdstoupper` in the C locale. (Unlike
+ * `toUpperCase`, it keeps binary text binary: `"\xff".toUpperCase()` is
+ * U+0178.)
+ */
+export function asciiUpper(s: string): string {
+  return s.replace(/[a-z]+/g, (w) => w.toUpperCase());
+}
+
+function trimCrLf(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 13 || s.charCodeAt(a) === 10)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 13 || s.charCodeAt(b - 1) === 10)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
+function crLfToSpaces(s: string): string {
+  return s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, " ") : s;
+}
+
+/**
+ * Redis's `addReplyErrorFormat`: an error whose binary text (built with
+ * {@linkcode cText}) may quote client bytes. CR and LF are trimmed from
+ * both ends of the text and replaced by spaces inside it, as Redis does.
+ *
+ * @example
+ * ```ts
+ * import { cText, formatError } from "./args.ts";
+ * const arg = new Uint8Array([0xd8, 13, 10]);
+ * const e = formatError(`ERR Unsupported option ${cText(arg)}`);
+ * console.log(e.message === "ERR Unsupported option \xd8", e.binary); // true true
+ * ```
+ */
+export function formatError(text: string): ReplyError {
+  return new ReplyError(crLfToSpaces(trimCrLf(text)), false, true);
+}
+
+/**
+ * Redis's `rejectCommandFormat` (unknown command or subcommand): like
+ * {@linkcode formatError}, but CR and LF become spaces everywhere, ends
+ * included.
+ */
+export function rejectError(text: string): ReplyError {
+  return new ReplyError(crLfToSpaces(text), false, true);
+}
 
 /** `-ERR invalid expire time in '<command>' command`, with the command's full name. */
 export function invalidExpireTime(command: string): ReplyError {

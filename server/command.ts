@@ -24,7 +24,8 @@
  */
 
 import { type Frame, ReplyError } from "../resp/frame.ts";
-import { fromUtf8, toBinary } from "../resp/bytes.ts";
+import { toBinary } from "../resp/bytes.ts";
+import { asciiUpper, cText, rejectError } from "./args.ts";
 import type { Keyspace } from "./keyspace.ts";
 import type { Logger } from "./log.ts";
 import type { Config } from "./config.ts";
@@ -358,28 +359,20 @@ function sanitize(s: string): string {
   return s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, " ") : s;
 }
 
-/** An argument as C's `%.*s` prints it: cut at NUL, at most `max` bytes, as UTF-8 text. */
-function cArg(arg: Uint8Array, max: number): string {
-  let end = arg.indexOf(0);
-  if (end === -1) end = arg.length;
-  if (end > max) end = max;
-  return fromUtf8(arg.subarray(0, end));
-}
-
 /**
  * Redis's unknown-command error:
  * `ERR unknown command 'foo', with args beginning with: 'a' 'b' `.
+ * The name and the arguments are echoed byte for byte (binary text), each
+ * cut at NUL as C's `%.*s` does: the name at 128 bytes, the argument list
+ * once it reaches 128 bytes.
  */
 export function unknownCommandError(args: readonly Uint8Array[]): ReplyError {
   let list = "";
-  let bytes = 0;
-  for (let i = 1; i < args.length && bytes < 128; i++) {
-    const part = "'" + cArg(args[i], 128 - bytes) + "' ";
-    list += part;
-    bytes += part.length;
+  for (let i = 1; i < args.length && list.length < 128; i++) {
+    list += "'" + cText(args[i], 128 - list.length) + "' ";
   }
-  return new ReplyError(
-    sanitize(`ERR unknown command '${cArg(args[0], 128)}', with args beginning with: ${list}`),
+  return rejectError(
+    `ERR unknown command '${cText(args[0], 128)}', with args beginning with: ${list}`,
   );
 }
 
@@ -526,12 +519,10 @@ export class CommandTable {
     if (subs !== undefined && args.length >= 2) {
       const sub = subs.get(toBinary(args[1]).toLowerCase());
       if (sub === undefined) {
-        return new ReplyError(
-          sanitize(
-            `ERR unknown subcommand '${cArg(args[1], 128)}'. Try ${
-              cArg(args[0], Infinity).toUpperCase()
-            } HELP.`,
-          ),
+        return rejectError(
+          `ERR unknown subcommand '${cText(args[1], 128)}'. Try ${
+            asciiUpper(cText(args[0]))
+          } HELP.`,
         );
       }
       cmd = sub;

@@ -32,6 +32,7 @@ import {
   REPLY_SKIP_NEXT,
 } from "./command.ts";
 import type { Keyspace } from "./keyspace.ts";
+import { formatError } from "./args.ts";
 import type { ServerState } from "./command.ts";
 import type { watch } from "../channels/mod.ts";
 
@@ -232,7 +233,8 @@ export class Connection implements ClientHandle {
           if (!(e instanceof ProtocolError)) throw e;
           protocolError = true;
           log.debug(`client ${client.addr}: ${e.message}`);
-          this.#encode(new ReplyError(`ERR ${e.message}`));
+          // binary text: "expected '$', got '<c>'" quotes the client's raw byte
+          this.#encode(formatError(`ERR ${e.message}`));
         } finally {
           this.#inBatch = false;
         }

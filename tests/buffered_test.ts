@@ -8,20 +8,7 @@
 
 import assert from "node:assert/strict";
 import { BufferedClient, connect, ConnectionError } from "../client/mod.ts";
-import { FakeServer, settle, type Target, TARGETS, testName } from "./client_helpers.ts";
-
-function eachTarget(what: string, fn: (target: Target, port: number) => Promise<void>): void {
-  for (const target of TARGETS) {
-    Deno.test({
-      name: testName(target, what, target.ignore),
-      ignore: target.ignore !== undefined,
-      async fn() {
-        await using server = await target.start();
-        await fn(target, server.port);
-      },
-    });
-  }
-}
+import { eachTarget, FakeServer, settle } from "./client_helpers.ts";
 
 const addr = (port: number) => ({ hostname: "127.0.0.1", port });
 

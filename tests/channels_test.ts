@@ -14,6 +14,7 @@ import {
   SendError,
   watch,
 } from "../channels/mod.ts";
+import { mulberry32 } from "./wire.ts";
 
 /** Lets every queued microtask (and the stream machinery) run. */
 async function settle(): Promise<void> {
@@ -33,17 +34,6 @@ function track<T>(promise: Promise<T>): { readonly state: State; value?: T; erro
     t.error = error;
   });
   return t;
-}
-
-/** A small deterministic PRNG (mulberry32) for the randomised stress tests. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------- mpsc
@@ -458,7 +448,7 @@ Deno.test("mpsc: stress: 8 producers x 100k values, per-producer order, no loss,
 });
 
 Deno.test("mpsc: stress with random aborts and capacity 1: nothing lost or reordered", async () => {
-  const random = prng(42);
+  const random = mulberry32(42);
   const producers = 8;
   const perProducer = 5_000;
   const [tx, rx] = mpsc.channel<[number, number]>(1);

@@ -9,7 +9,7 @@ import { connect, runCli, runDemo } from "../client/mod.ts";
 import { formatReply, quote } from "../client/cli.ts";
 import { startServer } from "../server/mod.ts";
 import { freePort } from "./helpers.ts";
-import { FakeServer, lacks, REDIS, type Target, TARGETS, testName } from "./client_helpers.ts";
+import { eachTarget, FakeServer, REDIS, testName } from "./client_helpers.ts";
 
 /** Captures what runCli prints. */
 function capture() {
@@ -31,24 +31,6 @@ async function cli(command: Parameters<typeof runCli>[0], args: string[], option
   const c = capture();
   const code = await runCli(command, args, options, { stdout: c.stdout, stderr: c.stderr });
   return { code, out: c.io.out, err: c.io.err };
-}
-
-function eachTarget(
-  what: string,
-  fn: (target: Target, port: number) => Promise<void>,
-  feature?: "pubsub",
-): void {
-  for (const target of TARGETS) {
-    const ignore = feature ? lacks(target, feature) : target.ignore;
-    Deno.test({
-      name: testName(target, what, ignore),
-      ignore: ignore !== undefined,
-      async fn() {
-        await using server = await target.start();
-        await fn(target, server.port);
-      },
-    });
-  }
 }
 
 eachTarget("ping, set, get, del print like redis-cli and exit 0", async (_t, port) => {

@@ -1,14 +1,22 @@
 /**
  * Helpers for the client tests: the two targets every suite runs against
- * (our server and a real `redis-server`), a real redis-server that can be
- * killed and restarted on the same port, a TCP proxy that can hold replies
- * and drop connections, and a fake server that answers only when told.
+ * (our server and a real `redis-server`, see `RedisProcess` in
+ * `helpers.ts` for one that can be killed and restarted on the same port),
+ * a TCP proxy that can hold replies and drop connections, and a fake server
+ * that answers only when told.
  *
  * @module
  */
 
-import { startServer } from "../server/mod.ts";
-import { freePort, HAVE_REDIS, RawClient, replyLength, startRedis } from "./helpers.ts";
+import {
+  freePort,
+  HAVE_REDIS,
+  RawClient,
+  replyLength,
+  startRedis,
+  startTestServer,
+  writeAll,
+} from "./helpers.ts";
 
 /** A server a suite runs against. */
 export interface Target {
@@ -32,22 +40,14 @@ export interface Instance extends AsyncDisposable {
 export const OURS: Target = {
   name: "ours",
   ignore: undefined,
-  async start() {
-    const server = await startServer({ host: "127.0.0.1", port: 0, logLevel: "silent" });
-    const close = () => server.close();
-    return { port: server.addr.port, close, [Symbol.asyncDispose]: close };
-  },
+  start: () => startTestServer(),
 };
 
 /** A real redis-server child process on a free port (ignored when not installed). */
 export const REDIS: Target = {
   name: "redis",
   ignore: HAVE_REDIS ? undefined : "redis-server is not installed",
-  async start() {
-    const r = await startRedis();
-    if (r === null) throw new Error("redis-server is not installed");
-    return r;
-  },
+  start: () => startRedis(),
 };
 
 /** Both targets. */
@@ -60,9 +60,9 @@ export const TARGETS: readonly Target[] = [OURS, REDIS];
  * reason in the test name.
  */
 export const OUR_FEATURES: { pubsub: boolean; hello: boolean; auth: boolean } = await (async () => {
-  const server = await startServer({ host: "127.0.0.1", port: 0, logLevel: "silent" });
+  const server = await startTestServer();
   try {
-    const c = await RawClient.connect(server.addr.port);
+    const c = await RawClient.connect(server.port);
     try {
       const known = async (...args: string[]) =>
         !(await c.call(...args)).startsWith("-ERR unknown command");
@@ -83,7 +83,7 @@ export const OUR_FEATURES: { pubsub: boolean; hello: boolean; auth: boolean } = 
  * The reason a test needing `feature` is ignored for `target`, or undefined
  * when it runs.
  */
-export function lacks(target: Target, feature: keyof typeof OUR_FEATURES): string | undefined {
+export function lacks(target: Target, feature: Feature): string | undefined {
   if (target.ignore !== undefined) return target.ignore;
   if (target.name === "ours" && !OUR_FEATURES[feature]) {
     const what = { pubsub: "pub/sub", hello: "HELLO (RESP3)", auth: "AUTH" }[feature];
@@ -97,71 +97,38 @@ export function testName(target: Target, what: string, ignore: string | undefine
   return `${target.name}: ${what}${ignore === undefined ? "" : ` (ignored: ${ignore})`}`;
 }
 
-/** A real redis-server on a fixed port that can be SIGKILLed and started again on that port. */
-export class RedisProcess implements AsyncDisposable {
-  readonly port: number;
-  readonly #args: string[];
-  #child: Deno.ChildProcess | undefined;
+/** An optional feature of our server (see {@linkcode OUR_FEATURES}). */
+export type Feature = keyof typeof OUR_FEATURES;
 
-  private constructor(port: number, args: string[]) {
-    this.port = port;
-    this.#args = args;
-  }
-
-  /** Starts redis-server on a free port with extra arguments (e.g. `--requirepass`). */
-  static async start(extraArgs: string[] = []): Promise<RedisProcess> {
-    const p = new RedisProcess(freePort(), extraArgs);
-    await p.restart();
-    return p;
-  }
-
-  /** Starts it (again) on the same port and waits until it accepts connections. */
-  async restart(): Promise<void> {
-    this.#child = new Deno.Command("redis-server", {
-      args: [
-        "--port",
-        String(this.port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        ...this.#args,
-      ],
-      stdout: "null",
-      stderr: "null",
-      stdin: "null",
-    }).spawn();
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      try {
-        const c = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
-        c.close();
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
-    throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-
-  /** Kills it with SIGKILL (no goodbye to the clients) and waits for it to exit. */
-  async kill(): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    this.#child = undefined;
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-    await child.status;
-  }
-
-  /** Same as {@linkcode RedisProcess.kill}. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.kill();
+/**
+ * Registers `fn` as one test per target, each with a private server; a
+ * target that cannot run it (not installed, or lacking one of `features`,
+ * the first missing one named) is ignored with the reason in the test name.
+ *
+ * @example
+ * ```ts
+ * import { eachTarget } from "./client_helpers.ts";
+ * eachTarget("PING", async (_target, port) => {
+ *   console.log(port);
+ * });
+ * ```
+ */
+export function eachTarget(
+  what: string,
+  fn: (target: Target, port: number) => Promise<void>,
+  ...features: Feature[]
+): void {
+  for (const target of TARGETS) {
+    let ignore = target.ignore;
+    for (const f of features) ignore ??= lacks(target, f);
+    Deno.test({
+      name: testName(target, what, ignore),
+      ignore: ignore !== undefined,
+      async fn() {
+        await using server = await target.start();
+        await fn(target, server.port);
+      },
+    });
   }
 }
 
@@ -355,11 +322,6 @@ export class TcpProxy implements AsyncDisposable {
     this.#pumps.add(p);
     p.finally(() => this.#pumps.delete(p));
   }
-}
-
-async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < data.length) off += await conn.write(data.subarray(off));
 }
 
 /**

@@ -15,13 +15,12 @@ import {
   ConnectionError,
   ReplyError,
 } from "../client/mod.ts";
-import { startServer } from "../server/mod.ts";
-import { freePort } from "./helpers.ts";
+import { freePort, RedisProcess, startTestServer } from "./helpers.ts";
 import {
+  eachTarget,
   lacks,
   OUR_FEATURES,
   REDIS,
-  RedisProcess,
   settle,
   type Target,
   TARGETS,
@@ -31,25 +30,6 @@ import {
 } from "./client_helpers.ts";
 
 const FAST_RECONNECT = { initialDelay: 5, maxDelay: 50, maxWait: 10_000 };
-
-/** Runs `fn` as one test per target (ignored with a reason when the target cannot run it). */
-function eachTarget(
-  what: string,
-  fn: (target: Target, port: number) => Promise<void>,
-  feature?: "pubsub" | "hello" | "auth",
-): void {
-  for (const target of TARGETS) {
-    const ignore = feature ? lacks(target, feature) : target.ignore;
-    Deno.test({
-      name: testName(target, what, ignore),
-      ignore: ignore !== undefined,
-      async fn() {
-        await using server = await target.start();
-        await fn(target, server.port);
-      },
-    });
-  }
-}
 
 function addr(port: number) {
   return { hostname: "127.0.0.1", port };
@@ -538,13 +518,13 @@ Deno.test({
   name: "ours: server closed and restarted on the same port: queued commands succeed",
   async fn() {
     const port = freePort();
-    let server = await startServer({ host: "127.0.0.1", port, logLevel: "silent" });
+    let server = await startTestServer({ port });
     await using shared = await BufferedClient.connect(addr(port), { reconnect: FAST_RECONNECT });
     await shared.set("k", "1");
     await server.close();
     await waitForState(shared, "reconnecting");
     const queued = [shared.get("k"), shared.set("k", "2"), shared.get("k")];
-    server = await startServer({ host: "127.0.0.1", port, logLevel: "silent" });
+    server = await startTestServer({ port });
     try {
       // A new server has an empty keyspace.
       assert.deepEqual(await Promise.all(queued), [null, "OK", "2"]);
@@ -565,16 +545,8 @@ for (const target of TARGETS) {
     async fn() {
       // the same password on either server: `--requirepass` / the `requirepass` option
       await using redis = target.name === "redis"
-        ? await RedisProcess.start(["--requirepass", "s3cret"])
-        : await startServer({
-          host: "127.0.0.1",
-          port: 0,
-          logLevel: "silent",
-          requirepass: "s3cret",
-        }).then((server) => ({
-          port: server.addr.port,
-          [Symbol.asyncDispose]: () => server.close(),
-        }));
+        ? await RedisProcess.start({ args: ["--requirepass", "s3cret"] })
+        : await startTestServer({ requirepass: "s3cret" });
       await using proxy = TcpProxy.start(redis.port);
       {
         await using anonymous = await connect(addr(redis.port));

@@ -19,11 +19,10 @@ import { createClient as createClientV4 } from "redis";
 // node-redis 4 has no RESP3; the RESP3 tests need node-redis 5.
 import { createClient as createClientV5, RESP_TYPES } from "redis5";
 import {
-  HAVE_REDIS,
+  eachPeer,
   type Peer,
   peerName,
   type PeerOptions,
-  PEERS,
   RawClient,
   startPeer,
   waitFor,
@@ -34,19 +33,7 @@ function compatTest(
   fn: (peer: Peer) => Promise<void>,
   options: PeerOptions = {},
 ): void {
-  for (const kind of PEERS) {
-    const reason: string | undefined = kind === "redis" && !HAVE_REDIS
-      ? "redis-server is not installed"
-      : undefined;
-    Deno.test({
-      name: `${what} [${peerName(kind)}]${reason ? ` (ignored: ${reason})` : ""}`,
-      ignore: reason !== undefined,
-      fn: async () => {
-        await using peer = await startPeer(kind, options);
-        await bounded(fn(peer), `${what} [${peerName(kind)}]`);
-      },
-    });
-  }
+  eachPeer(what, (peer) => bounded(fn(peer), `${what} [${peerName(peer.kind)}]`), options);
 }
 
 /** Fails instead of hanging when a client never answers (a safety net, not a timing assertion). */

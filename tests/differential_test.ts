@@ -132,7 +132,7 @@ Deno.test({
     const theirs: string[] = [];
     const mine: string[] = [];
     {
-      await using a = await RawClient.connect(redis!.port);
+      await using a = await RawClient.connect(redis.port);
       await using b = await RawClient.connect(ours.port);
       for (const command of COMMANDS) {
         theirs.push(await a.call(...command));
@@ -142,7 +142,7 @@ Deno.test({
     for (let i = 0; i < COMMANDS.length; i++) {
       assert.equal(mine[i], theirs[i], `reply to ${JSON.stringify(COMMANDS[i])}`);
     }
-    assert.deepEqual(await replies(ours.port, COMMANDS), await replies(redis!.port, COMMANDS));
+    assert.deepEqual(await replies(ours.port, COMMANDS), await replies(redis.port, COMMANDS));
   },
 });
 
@@ -162,7 +162,7 @@ Deno.test({
     ];
     for (const input of inputs) {
       const got: string[] = [];
-      for (const port of [redis!.port, ours.port]) {
+      for (const port of [redis.port, ours.port]) {
         await using c = await RawClient.connect(port);
         await c.send(input);
         // a trailing partial frame waits for more bytes: take the complete reply, then stop
@@ -212,7 +212,7 @@ Deno.test({
       ["GET", "k2"],
     ];
     for (const args of script) {
-      assert.equal(await cli(ours.port, args), await cli(redis!.port, args), args.join(" "));
+      assert.equal(await cli(ours.port, args), await cli(redis.port, args), args.join(" "));
     }
   },
 });

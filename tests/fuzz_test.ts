@@ -26,14 +26,12 @@ import { Decoder, type Frame, ReplyError } from "../resp/mod.ts";
 import {
   cmd,
   concat,
-  HAVE_REDIS,
+  eachPeer,
   latin1,
   mulberry32,
   type Peer,
   peerName,
-  PEERS,
   RawClient,
-  startPeer,
   startServeProcess,
   waitFor,
 } from "./helpers.ts";
@@ -595,21 +593,15 @@ async function fuzz(peer: Peer): Promise<void> {
   );
 }
 
-for (const kind of PEERS) {
-  const reason = kind === "redis" && !HAVE_REDIS ? "redis-server is not installed" : undefined;
-  Deno.test({
-    name: `fuzz: ${TOTAL_FRAMES} random and mutated frames over ${CONNECTIONS} connections ` +
-      `[${peerName(kind)}]${reason ? ` (ignored: ${reason})` : ""}`,
-    ignore: reason !== undefined,
-    fn: async () => {
-      await using peer = await startPeer(kind);
-      await fuzz(peer);
-      // every connection was closed and released by our server
-      const server = peer.server;
-      if (server) await waitFor(() => server.connections === 0, { what: "0 connections" });
-    },
-  });
-}
+eachPeer(
+  `fuzz: ${TOTAL_FRAMES} random and mutated frames over ${CONNECTIONS} connections`,
+  async (peer) => {
+    await fuzz(peer);
+    // every connection was closed and released by our server
+    const server = peer.server;
+    if (server) await waitFor(() => server.connections === 0, { what: "0 connections" });
+  },
+);
 
 Deno.test({
   name: `fuzz: ${TOTAL_FRAMES} random and mutated frames over ${CONNECTIONS} connections ` +

@@ -2,8 +2,9 @@
  * Shared test helpers: start a private in-process server, talk raw RESP to
  * it byte for byte, and start a real `redis-server` for differential tests.
  *
- * The RESP encoder and reply splitter here are deliberately independent of
- * `resp/`, so tests do not verify the codec with itself.
+ * The RESP encoder (in `wire.ts`, re-exported here) and reply splitter are
+ * deliberately independent of `resp/`, so tests do not verify the codec
+ * with itself.
  *
  * @example
  * ```ts
@@ -21,67 +22,11 @@
  */
 
 import { type Server, type ServerOptions, startServer } from "../server/mod.ts";
+import { type Arg, cmd, cmds, latin1 } from "./wire.ts";
 
-/** An argument of {@linkcode cmd}: strings are UTF-8, numbers decimal. */
-export type Arg = string | Uint8Array | number | bigint;
+export { type Arg, bulk, cmd, cmds, concat, fromLatin1, int, latin1, mulberry32 } from "./wire.ts";
 
 const enc = new TextEncoder();
-
-function argBytes(a: Arg): Uint8Array {
-  return a instanceof Uint8Array ? a : enc.encode(String(a));
-}
-
-/**
- * Encodes one or more commands as RESP multibulk bytes.
- *
- * @example
- * ```ts
- * import { cmd } from "./helpers.ts";
- * console.log(new TextDecoder().decode(cmd("GET", "k"))); // "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n"
- * ```
- */
-export function cmd(...args: Arg[]): Uint8Array {
-  const parts: Uint8Array[] = [enc.encode(`*${args.length}\r\n`)];
-  for (const a of args) {
-    const b = argBytes(a);
-    parts.push(enc.encode(`$${b.length}\r\n`), b, enc.encode("\r\n"));
-  }
-  return concat(parts);
-}
-
-/** Encodes several commands back to back (one pipeline). */
-export function cmds(commands: readonly (readonly Arg[])[]): Uint8Array {
-  return concat(commands.map((c) => cmd(...c)));
-}
-
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
-/** Bytes as a one-char-per-byte ("latin1") string, handy for byte-exact asserts. */
-export function latin1(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    s += String.fromCharCode(...bytes.subarray(i, i + 8192));
-  }
-  return s;
-}
-
-/** The inverse of {@linkcode latin1}. */
-export function fromLatin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
 
 function lineEnd(buf: Uint8Array, from: number, end: number): number {
   for (let i = from; i + 1 < end; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
@@ -145,6 +90,15 @@ export function replyLength(buf: Uint8Array, start: number, end: number): number
   return pos - start;
 }
 
+/** Writes all of `data` to `conn` (a write may take only part of it). */
+export async function writeAll(
+  conn: { write(p: Uint8Array): Promise<number> },
+  data: Uint8Array,
+): Promise<void> {
+  let off = 0;
+  while (off < data.length) off += await conn.write(data.subarray(off));
+}
+
 /** Options of {@linkcode RawClient} reads. */
 export interface ReadOptions {
   /** Safety net so a broken server fails the test instead of hanging it (default 10000 ms). */
@@ -175,9 +129,7 @@ export class RawClient implements AsyncDisposable {
 
   /** Writes raw bytes (a string is sent as UTF-8). */
   async send(data: Uint8Array | string): Promise<void> {
-    const bytes = typeof data === "string" ? enc.encode(data) : data;
-    let off = 0;
-    while (off < bytes.length) off += await this.#conn.write(bytes.subarray(off));
+    await writeAll(this.#conn, typeof data === "string" ? enc.encode(data) : data);
   }
 
   /** Fills the buffer with one more read; false on EOF. */
@@ -362,35 +314,134 @@ export const HAVE_REDIS: boolean = await hasExecutable("redis-server");
 /** Whether `redis-cli` is installed. */
 export const HAVE_REDIS_CLI: boolean = await hasExecutable("redis-cli");
 
-/** A real redis-server child process. */
-export interface RedisProcess extends AsyncDisposable {
-  /** Its port on 127.0.0.1. */
-  readonly port: number;
-  /** Stops it and waits for it to exit. */
-  close(): Promise<void>;
+/** Options of {@linkcode RedisProcess.start} / {@linkcode startRedis}. */
+export interface RedisOptions {
+  /** Extra `redis-server` arguments, e.g. `["--requirepass", "s3cret"]`. */
+  args?: readonly string[];
+  /** Bind this port instead of a free one (no retry if it is taken). */
+  port?: number;
 }
 
 /**
- * Starts a real `redis-server` on 127.0.0.1 and a free port (or
- * `fixedPort`), without persistence, and waits until it answers. Returns
- * `null` when `redis-server` is not installed.
+ * A real `redis-server` child process on 127.0.0.1, without persistence,
+ * in its own temporary `--dir` (so no `dump.rdb` or AOF lands in the
+ * project, nor is loaded by the next one). It can be SIGKILLed and started
+ * again on the same port with the same arguments and directory.
+ *
+ * Started means answering: the helper polls (bounded) until `INFO server`
+ * on the port reports this child's `process_id` (after `AUTH` when
+ * `--requirepass` is given), so another process's server that happens to
+ * hold the port is never mistaken for ours.
+ *
+ * @example
+ * ```ts
+ * import { RawClient, RedisProcess } from "./helpers.ts";
+ * await using redis = await RedisProcess.start({ args: ["--maxmemory", "10mb"] });
+ * await using c = await RawClient.connect(redis.port);
+ * console.log(await c.call("PING")); // "+PONG\r\n"
+ * await redis.kill(); // SIGKILL: no goodbye to the clients
+ * await redis.restart(); // same port, same arguments
+ * ```
  */
-export async function startRedis(
-  extraArgs: string[] = [],
-  fixedPort?: number,
-): Promise<RedisProcess | null> {
-  if (!HAVE_REDIS) return null;
-  for (let attempt = 0; attempt < (fixedPort === undefined ? 3 : 1); attempt++) {
-    const port = fixedPort ?? freePort();
-    // its own working directory: nothing it might write (an RDB file after a
-    // CONFIG SET save, an AOF) lands in the project or is loaded by the next one
-    const dir = await Deno.makeTempDir({ prefix: "mini-redis-test-redis-" });
+export class RedisProcess implements AsyncDisposable {
+  /** Its port on 127.0.0.1. */
+  readonly port: number;
+  /** Its working directory (`--dir`), removed by {@linkcode RedisProcess.close}. */
+  readonly dir: string;
+  readonly #args: readonly string[];
+  #child: Deno.ChildProcess | undefined;
+  #status: Promise<Deno.CommandStatus> | undefined;
+  #closed = false;
+
+  private constructor(port: number, dir: string, args: readonly string[]) {
+    this.port = port;
+    this.dir = dir;
+    this.#args = args;
+  }
+
+  /**
+   * Starts `redis-server` on a free port (retrying with another one if the
+   * port is taken meanwhile) or on `options.port`, and waits until it
+   * answers. Throws when `redis-server` is not installed.
+   */
+  static async start(options: RedisOptions = {}): Promise<RedisProcess> {
+    if (!HAVE_REDIS) throw new Error("redis-server is not installed");
+    const args = [...(options.args ?? [])];
+    for (let attempt = 0; attempt < (options.port === undefined ? 3 : 1); attempt++) {
+      const dir = await Deno.makeTempDir({ prefix: "mini-redis-test-redis-" });
+      const p = new RedisProcess(options.port ?? freePort(), dir, args);
+      try {
+        if (await p.#spawn()) return p;
+      } catch (e) {
+        await p.close();
+        throw e;
+      }
+      await p.close(); // it exited: the port was taken; try another
+    }
+    throw new Error("could not start redis-server");
+  }
+
+  /** The pid of the running child (e.g. for CPU accounting), or undefined when stopped. */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  /**
+   * Starts it again on the same port with the same arguments and directory
+   * (stopping it first with SIGTERM if it still runs), and waits until it
+   * answers.
+   */
+  async restart(): Promise<void> {
+    if (this.#closed) throw new Error("RedisProcess: restart after close");
+    await this.stop();
+    if (!(await this.#spawn())) {
+      throw new Error(`redis-server exited instead of starting again on port ${this.port}`);
+    }
+  }
+
+  /** Kills it with SIGKILL (no goodbye to the clients) and waits for it to exit. */
+  kill(): Promise<void> {
+    return this.#signal("SIGKILL");
+  }
+
+  /** Stops it with SIGTERM and waits for it to exit (it can be restarted). */
+  stop(): Promise<void> {
+    return this.#signal("SIGTERM");
+  }
+
+  /** Stops it and removes its directory (idempotent). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.stop();
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+
+  /** Same as {@linkcode RedisProcess.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #signal(signal: Deno.Signal): Promise<void> {
+    const child = this.#child;
+    const status = this.#status;
+    this.#child = this.#status = undefined;
+    if (child === undefined) return;
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+    await status;
+  }
+
+  /** Spawns the child and waits until it answers; false if it exited first. */
+  async #spawn(): Promise<boolean> {
     const child = new Deno.Command("redis-server", {
       args: [
         "--port",
-        String(port),
+        String(this.port),
         "--dir",
-        dir,
+        this.dir,
         "--bind",
         "127.0.0.1",
         "--save",
@@ -399,57 +450,58 @@ export async function startRedis(
         "no",
         "--daemonize",
         "no",
-        ...extraArgs,
+        ...this.#args,
       ],
       stdout: "null",
       stderr: "null",
       stdin: "null",
     }).spawn();
     let exited = false;
-    const status = child.status.then((s) => {
+    this.#child = child;
+    this.#status = child.status.then((s) => {
       exited = true;
       return s;
     });
-    const close = async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
-      await status;
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    };
-    // wait until it answers PING (bounded poll)
     const deadline = Date.now() + 10_000;
-    let up = false;
     while (!exited && Date.now() < deadline) {
       try {
-        const c = await RawClient.connect(port);
+        const c = await RawClient.connect(this.port);
         try {
           // With --requirepass it answers -NOAUTH until AUTH. Then it must be
           // our child: another process's redis-server may hold the port when
           // both picked the same free port and ours failed to bind it.
-          const pass = extraArgs.indexOf("--requirepass");
-          if (pass !== -1) await c.call("AUTH", extraArgs[pass + 1]);
+          const pass = this.#args.indexOf("--requirepass");
+          if (pass !== -1) await c.call("AUTH", this.#args[pass + 1]);
           const info = await c.call("INFO", "server");
-          up = info.includes(`\r\nprocess_id:${child.pid}\r\n`);
+          if (info.includes(`\r\nprocess_id:${child.pid}\r\n`)) return true;
         } finally {
           c.close();
         }
-        if (up) break;
       } catch {
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    if (up) return { port, close, [Symbol.asyncDispose]: close };
     const timedOut = !exited;
-    await close();
-    if (timedOut) throw new Error(`redis-server on port ${port} did not answer in time`);
+    await this.kill();
+    if (timedOut) throw new Error(`redis-server on port ${this.port} did not answer in time`);
+    return false;
   }
-  throw new Error("could not start redis-server");
+}
+
+/**
+ * Starts a real `redis-server` ({@linkcode RedisProcess.start}): on a free
+ * port unless `options.port` is given, with `options.args` appended.
+ *
+ * @example
+ * ```ts
+ * import { startRedis } from "./helpers.ts";
+ * await using redis = await startRedis({ args: ["--requirepass", "pw"] });
+ * console.log(redis.port);
+ * ```
+ */
+export function startRedis(options: RedisOptions = {}): Promise<RedisProcess> {
+  return RedisProcess.start(options);
 }
 
 /** A decoded reply from {@linkcode parseReply}. */
@@ -747,9 +799,9 @@ export interface Peer extends AsyncDisposable {
 export async function startPeer(kind: PeerKind, options: PeerOptions = {}): Promise<Peer> {
   if (kind === "redis") {
     const args = options.requirepass === undefined ? [] : ["--requirepass", options.requirepass];
-    const r = await startRedis(args, options.port);
-    if (r === null) throw new Error("redis-server is not installed");
-    return { kind, port: r.port, close: r.close, [Symbol.asyncDispose]: r.close };
+    const r = await startRedis({ args, port: options.port });
+    const close = () => r.close();
+    return { kind, port: r.port, close, [Symbol.asyncDispose]: close };
   }
   const srv = await startTestServer({ requirepass: options.requirepass, port: options.port });
   return {
@@ -766,38 +818,72 @@ export function peerName(kind: PeerKind): string {
   return kind === "redis" ? "redis-server" : "mini-redis";
 }
 
+/** Options of {@linkcode eachPeer}: those of {@linkcode startPeer}, plus required tools. */
+export interface EachPeerOptions extends PeerOptions {
+  /**
+   * Other executables the test needs, with whether each is installed, e.g.
+   * `{ "redis-cli": HAVE_REDIS_CLI }`; a missing one ignores both tests.
+   */
+  requires?: Readonly<Record<string, boolean>>;
+}
+
 /**
- * mulberry32: a tiny seeded PRNG returning floats in [0, 1), for
- * reproducible randomised tests.
+ * Registers `fn` as one test per peer (real Redis first), each with its own
+ * private server from {@linkcode startPeer}, named `<what> [<peer name>]`.
+ * A test that cannot run (a required tool or, for the `redis` peer,
+ * `redis-server` not installed) is ignored with the reason in its name.
  *
  * @example
  * ```ts
- * import { mulberry32 } from "./helpers.ts";
- * const rnd = mulberry32(42);
- * console.log(rnd() === mulberry32(42)()); // true
+ * import { eachPeer, RawClient } from "./helpers.ts";
+ * eachPeer("PING answers PONG", async (peer) => {
+ *   await using c = await RawClient.connect(peer.port);
+ *   console.log(await c.call("PING")); // "+PONG\r\n"
+ * });
  * ```
  */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+export function eachPeer(
+  what: string,
+  fn: (peer: Peer) => Promise<void>,
+  options: EachPeerOptions = {},
+): void {
+  const { requires = {}, ...peerOptions } = options;
+  const missing = Object.entries(requires).find(([, installed]) => !installed)?.[0];
+  for (const kind of PEERS) {
+    const reason = missing !== undefined
+      ? `${missing} is not installed`
+      : kind === "redis" && !HAVE_REDIS
+      ? "redis-server is not installed"
+      : undefined;
+    Deno.test({
+      name: `${what} [${peerName(kind)}]${reason ? ` (ignored: ${reason})` : ""}`,
+      ignore: reason !== undefined,
+      fn: async () => {
+        await using peer = await startPeer(kind, peerOptions);
+        await fn(peer);
+      },
+    });
+  }
 }
 
 /** Our server as a separate process: `main.ts serve`, started by {@linkcode startServeProcess}. */
 export interface ServeProcess extends AsyncDisposable {
   /** Its port on 127.0.0.1. */
   readonly port: number;
+  /** The child's pid (e.g. for CPU accounting). */
+  readonly pid: number;
   /** Sends SIGTERM and returns the exit code (idempotent). */
   close(): Promise<number>;
 }
 
+/** Options of {@linkcode startServeProcess}. */
+export interface ServeProcessOptions {
+  /** Extra flags for `deno run` before `main.ts`, e.g. `["--cpu-prof"]`. */
+  denoFlags?: readonly string[];
+}
+
 /**
- * Runs `deno run --allow-net --allow-env main.ts serve --port <free port>
+ * Runs `deno run --allow-net --allow-env [denoFlags] main.ts serve --port <free port>
  * ...args` with extra environment variables, and waits (bounded) until it
  * answers `PING` (`+PONG`, or `-NOAUTH` when a password is required).
  *
@@ -811,12 +897,23 @@ export interface ServeProcess extends AsyncDisposable {
 export async function startServeProcess(
   args: string[] = [],
   env: Record<string, string> = {},
+  options: ServeProcessOptions = {},
 ): Promise<ServeProcess> {
   const main = new URL("../main.ts", import.meta.url).pathname;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-net", "--allow-env", main, "serve", "--port", String(port), ...args],
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        ...(options.denoFlags ?? []),
+        main,
+        "serve",
+        "--port",
+        String(port),
+        ...args,
+      ],
       env,
       stdin: "null",
       stdout: "null",
@@ -848,6 +945,7 @@ export async function startServeProcess(
           if (reply === "+PONG\r\n" || reply.startsWith("-NOAUTH")) {
             return {
               port,
+              pid: child.pid,
               close,
               [Symbol.asyncDispose]: async () => {
                 await close();

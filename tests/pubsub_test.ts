@@ -7,11 +7,19 @@
  * a subscriber that does not read while others are unaffected.
  */
 import assert from "node:assert/strict";
-import { cmd, cmds, latin1, parseReply, RawClient, startTestServer, waitFor } from "./helpers.ts";
+import {
+  bulk,
+  cmd,
+  cmds,
+  latin1,
+  parseReply,
+  RawClient,
+  startTestServer,
+  waitFor,
+} from "./helpers.ts";
 import { createClientState, PubSub } from "../server/mod.ts";
 import { utf8 } from "../resp/bytes.ts";
 
-const bulk = (s: string | null) => s === null ? "$-1\r\n" : `$${utf8(s).length}\r\n${s}\r\n`;
 /** A RESP2 confirmation (`subscribe`, `unsubscribe`, ...). */
 const conf = (kind: string, name: string | null, count: number) =>
   `*3\r\n${bulk(kind)}${bulk(name)}:${count}\r\n`;

@@ -11,43 +11,26 @@
 
 import assert from "node:assert/strict";
 import {
-  HAVE_REDIS,
+  eachPeer,
   HAVE_REDIS_BENCHMARK,
   latin1,
   type Peer,
-  type PeerKind,
-  peerName,
   type PeerOptions,
-  PEERS,
   RawClient,
   runTool,
-  startPeer,
 } from "./helpers.ts";
 
 const REQUESTS = 2000;
-
-function ignoreReason(kind: PeerKind): string | undefined {
-  if (!HAVE_REDIS_BENCHMARK) return "redis-benchmark is not installed";
-  if (kind === "redis" && !HAVE_REDIS) return "redis-server is not installed";
-  return undefined;
-}
 
 function benchTest(
   what: string,
   fn: (peer: Peer) => Promise<void>,
   options: PeerOptions = {},
 ): void {
-  for (const kind of PEERS) {
-    const reason = ignoreReason(kind);
-    Deno.test({
-      name: `redis-benchmark: ${what} [${peerName(kind)}]${reason ? ` (ignored: ${reason})` : ""}`,
-      ignore: reason !== undefined,
-      fn: async () => {
-        await using peer = await startPeer(kind, options);
-        await fn(peer);
-      },
-    });
-  }
+  eachPeer(`redis-benchmark: ${what}`, fn, {
+    ...options,
+    requires: { "redis-benchmark": HAVE_REDIS_BENCHMARK },
+  });
 }
 
 /**

@@ -13,25 +13,15 @@
 
 import assert from "node:assert/strict";
 import {
-  HAVE_REDIS,
+  eachPeer,
   HAVE_REDIS_CLI,
   type Peer,
-  type PeerKind,
-  peerName,
   type PeerOptions,
-  PEERS,
   RawClient,
   runTool,
-  startPeer,
   startServeProcess,
   ToolProcess,
 } from "./helpers.ts";
-
-function ignoreReason(kind: PeerKind): string | undefined {
-  if (!HAVE_REDIS_CLI) return "redis-cli is not installed";
-  if (kind === "redis" && !HAVE_REDIS) return "redis-server is not installed";
-  return undefined;
-}
 
 /** Registers `fn` once per peer, each with its own private server. */
 function cliTest(
@@ -39,17 +29,7 @@ function cliTest(
   fn: (peer: Peer) => Promise<void>,
   options: PeerOptions = {},
 ): void {
-  for (const kind of PEERS) {
-    const reason = ignoreReason(kind);
-    Deno.test({
-      name: `redis-cli: ${what} [${peerName(kind)}]${reason ? ` (ignored: ${reason})` : ""}`,
-      ignore: reason !== undefined,
-      fn: async () => {
-        await using peer = await startPeer(kind, options);
-        await fn(peer);
-      },
-    });
-  }
+  eachPeer(`redis-cli: ${what}`, fn, { ...options, requires: { "redis-cli": HAVE_REDIS_CLI } });
 }
 
 /** `redis-cli -h 127.0.0.1 -p <port> ...args`, expecting exit 0. */

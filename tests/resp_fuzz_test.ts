@@ -16,19 +16,9 @@ import {
   SimpleString,
   toBinary,
 } from "../resp/mod.ts";
+import { HAVE_REDIS, latin1, mulberry32, RawClient, RedisProcess } from "./helpers.ts";
 
 const b = (s: string): Uint8Array => fromBinary(s);
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = Deno.env.get("RESP_SEED")
   ? [Number(Deno.env.get("RESP_SEED"))]
@@ -36,73 +26,11 @@ const SEEDS = Deno.env.get("RESP_SEED")
 
 // ---------- against a real Redis 7.0 ----------
 
-function redisAvailable(): boolean {
-  try {
-    return new Deno.Command("redis-server", { args: ["--version"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-/** Starts redis-server on a free 127.0.0.1 port; resolves once it accepts connections. */
-async function startRedis(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (probe.addr as Deno.NetAddr).port;
-  probe.close();
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    stdout: "piped",
-    stderr: "null",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let log = "";
-  while (!log.includes("Ready to accept connections")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`redis-server did not start:\n${log}`);
-    log += value;
-  }
-  // keep draining its log so that it never blocks on a full pipe
-  const drained = (async () => {
-    while (!(await reader.read()).done);
-  })();
-  return {
-    port,
-    stop: async () => {
-      child.kill("SIGKILL");
-      await child.status;
-      await drained;
-    },
-  };
-}
-
 /** Sends `input` on a fresh connection and returns everything Redis answers until it closes. */
 async function exchange(port: number, input: Uint8Array): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  // safeguard only: a test bug must not hang the run
-  const guard = setTimeout(() => conn.close(), 10_000);
-  try {
-    let off = 0;
-    while (off < input.length) off += await conn.write(input.subarray(off));
-    const parts: Uint8Array[] = [];
-    const buf = new Uint8Array(65536);
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await conn.read(buf);
-      } catch {
-        break; // reset by peer after a protocol error
-      }
-      if (n === null) break;
-      parts.push(buf.slice(0, n));
-    }
-    return parts.map(toBinary).join("");
-  } finally {
-    clearTimeout(guard);
-    try {
-      conn.close();
-    } catch { /* already closed by the guard */ }
-  }
+  await using c = await RawClient.connect(port);
+  await c.send(input);
+  return latin1(await c.readUntilClose());
 }
 
 /** What our decoder says about `input`: the error message, or "ok". */
@@ -167,9 +95,9 @@ const INLINE: string[] = [
 
 Deno.test({
   name: "against Redis 7.0: malformed requests get the same error, inline lines split the same",
-  ignore: !redisAvailable(),
+  ignore: !HAVE_REDIS,
   async fn() {
-    const redis = await startRedis();
+    const redis = await RedisProcess.start();
     try {
       for (const input of MALFORMED) {
         const reply = await exchange(redis.port, b(input));
@@ -206,7 +134,7 @@ Deno.test({
       d.feed(b("*2\r\n$4\r\nECHO\r\n$3\r\nabcXY"));
       assert.deepStrictEqual(d.nextCommand()?.map(toBinary), ["ECHO", "abc"]);
     } finally {
-      await redis.stop();
+      await redis.close();
     }
   },
 });

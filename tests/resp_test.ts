@@ -27,6 +27,7 @@ import {
   utf8,
   VerbatimString,
 } from "../resp/mod.ts";
+import { concat, mulberry32 } from "./wire.ts";
 
 // ---------- helpers ----------
 
@@ -87,18 +88,6 @@ function bytewise(input: Uint8Array): Uint8Array[] {
   return out;
 }
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomChunks(input: Uint8Array, rnd: () => number, max: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   let i = 0;
@@ -106,18 +95,6 @@ function randomChunks(input: Uint8Array, rnd: () => number, max: number): Uint8A
     const n = 1 + Math.floor(rnd() * max);
     out.push(input.subarray(i, i + n));
     i += n;
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
   }
   return out;
 }

@@ -7,9 +7,12 @@
 import assert from "node:assert/strict";
 import {
   type Arg,
+  bulk,
   fromLatin1,
   HAVE_REDIS,
+  int,
   latin1,
+  mulberry32,
   RawClient,
   startRedis,
   startTestServer,
@@ -63,8 +66,6 @@ const NOT_FLOAT = "-ERR value is not a valid float\r\n";
 const WRONGTYPE = "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n";
 const arity = (name: string) => `-ERR wrong number of arguments for '${name}' command\r\n`;
 const expireErr = (name: string) => `-ERR invalid expire time in '${name}' command\r\n`;
-const bulk = (s: string) => `$${s.length}\r\n${s}\r\n`;
-const int = (n: number | string) => `:${n}\r\n`;
 const TOO_BIG = "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n";
 const BIT_OFFSET = "-ERR bit offset is not an integer or out of range\r\n";
 const BIT_VALUE = "-ERR bit is not an integer or out of range\r\n";
@@ -803,21 +804,9 @@ Deno.test("strings: LCS helper (unit)", () => {
 // ---------------------------------------------------------------------------
 // Differential test against a real redis-server
 
-/** A small seeded PRNG (mulberry32), so the random commands are the same every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Seeded random commands for the number formatting, bit and range logic. */
 function randomCommands(seed: number): Arg[][] {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const between = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const digits = (n: number) => Array.from({ length: n }, () => String(between(0, 9))).join("");

@@ -8,37 +8,11 @@
 
 import assert from "node:assert/strict";
 import { connect, ConnectionError, type Message, Subscriber } from "../client/mod.ts";
-import {
-  lacks,
-  REDIS,
-  RedisProcess,
-  type Target,
-  TARGETS,
-  TcpProxy,
-  testName,
-  waitForState,
-} from "./client_helpers.ts";
+import { RedisProcess } from "./helpers.ts";
+import { eachTarget, REDIS, TcpProxy, testName, waitForState } from "./client_helpers.ts";
 
 const FAST_RECONNECT = { initialDelay: 5, maxDelay: 50, maxWait: 10_000 };
 const addr = (port: number) => ({ hostname: "127.0.0.1", port });
-
-function eachTarget(
-  what: string,
-  fn: (target: Target, port: number) => Promise<void>,
-  feature: "pubsub" | "hello" = "pubsub",
-): void {
-  for (const target of TARGETS) {
-    const ignore = lacks(target, "pubsub") ?? lacks(target, feature);
-    Deno.test({
-      name: testName(target, what, ignore),
-      ignore: ignore !== undefined,
-      async fn() {
-        await using server = await target.start();
-        await fn(target, server.port);
-      },
-    });
-  }
-}
 
 async function next(sub: Subscriber): Promise<Message> {
   const msg = await sub.recv();
@@ -47,31 +21,36 @@ async function next(sub: Subscriber): Promise<Message> {
 }
 
 for (const protocol of [2, 3] as const) {
-  eachTarget(`RESP${protocol}: messages and pattern messages, in order`, async (_t, port) => {
-    await using client = await connect(addr(port), { protocol });
-    await using sub = await client.subscribe("news", "sport");
-    assert.deepEqual(sub.channels.sort(), ["news", "sport"]);
-    await sub.psubscribe("n*");
-    assert.equal(await client.publish("news", "hello"), 2); // channel + pattern
-    assert.equal(await client.publish("sport", "goal"), 1);
-    assert.equal(await client.publish("other", "x"), 0);
-    const got = [await next(sub), await next(sub), await next(sub)];
-    assert.deepEqual(got[0], {
-      channel: "news",
-      payload: "hello",
-      bytes: new TextEncoder().encode("hello"),
-    });
-    assert.deepEqual(got[1], {
-      channel: "news",
-      pattern: "n*",
-      payload: "hello",
-      bytes: new TextEncoder().encode("hello"),
-    });
-    assert.equal(got[2].channel, "sport");
-    assert.equal(got[2].payload, "goal");
-    // The client stays usable for commands: the subscriber has its own connection.
-    assert.equal(await client.ping(), "PONG");
-  }, protocol === 3 ? "hello" : "pubsub");
+  eachTarget(
+    `RESP${protocol}: messages and pattern messages, in order`,
+    async (_t, port) => {
+      await using client = await connect(addr(port), { protocol });
+      await using sub = await client.subscribe("news", "sport");
+      assert.deepEqual(sub.channels.sort(), ["news", "sport"]);
+      await sub.psubscribe("n*");
+      assert.equal(await client.publish("news", "hello"), 2); // channel + pattern
+      assert.equal(await client.publish("sport", "goal"), 1);
+      assert.equal(await client.publish("other", "x"), 0);
+      const got = [await next(sub), await next(sub), await next(sub)];
+      assert.deepEqual(got[0], {
+        channel: "news",
+        payload: "hello",
+        bytes: new TextEncoder().encode("hello"),
+      });
+      assert.deepEqual(got[1], {
+        channel: "news",
+        pattern: "n*",
+        payload: "hello",
+        bytes: new TextEncoder().encode("hello"),
+      });
+      assert.equal(got[2].channel, "sport");
+      assert.equal(got[2].payload, "goal");
+      // The client stays usable for commands: the subscriber has its own connection.
+      assert.equal(await client.ping(), "PONG");
+    },
+    "pubsub",
+    protocol === 3 ? "hello" : "pubsub",
+  );
 }
 
 eachTarget("subscribe and unsubscribe while iterating", async (_t, port) => {
@@ -102,7 +81,7 @@ eachTarget("subscribe and unsubscribe while iterating", async (_t, port) => {
   assert.deepEqual(seen, ["a:1", "b:2", "b:3", "cc:4"]);
   assert.deepEqual(sub.patterns, []);
   await sub.unsubscribe(); // none left: Redis still confirms once
-});
+}, "pubsub");
 
 eachTarget("binary payloads and the end of iteration on close", async (_t, port) => {
   await using client = await connect(addr(port));
@@ -120,7 +99,7 @@ eachTarget("binary payloads and the end of iteration on close", async (_t, port)
   for await (const m of sub) rest.push(m);
   assert.deepEqual(rest, []);
   await assert.rejects(sub.subscribe("x"), ConnectionError);
-});
+}, "pubsub");
 
 eachTarget("subscriptions are re-established after a reconnection (proxy)", async (_t, port) => {
   await using proxy = TcpProxy.start(port);
@@ -146,7 +125,7 @@ eachTarget("subscriptions are re-established after a reconnection (proxy)", asyn
   assert.equal(p.pattern, "pat*");
   assert.equal(p.channel, "pattern");
   assert.equal((await next(sub)).payload, "l");
-});
+}, "pubsub");
 
 Deno.test({
   name: testName(REDIS, "pub/sub across a server restart (SIGKILL, same port)", REDIS.ignore),

@@ -40,7 +40,15 @@ import {
   REPLY_SKIP,
   REPLY_SKIP_NEXT,
 } from "../command.ts";
-import { DB_OUT_OF_RANGE, intArg, isOption, rangeArg, SYNTAX_ERROR } from "../args.ts";
+import {
+  cText,
+  DB_OUT_OF_RANGE,
+  formatError,
+  intArg,
+  isOption,
+  rangeArg,
+  SYNTAX_ERROR,
+} from "../args.ts";
 import { checkPassword, isDefaultUser, WRONGPASS_TEXT } from "../auth.ts";
 import { REDIS_VERSION } from "./server.ts";
 
@@ -118,7 +126,7 @@ const hello: Handler = (ctx, args) => {
       if (!isPrintableWord(name)) return BAD_NAME;
       j++;
     } else {
-      return new ReplyError(`ERR Syntax error in HELLO option '${fromUtf8(args[j])}'`);
+      return formatError(`ERR Syntax error in HELLO option '${cText(args[j])}'`);
     }
   }
   if (username !== undefined && !authenticate(ctx, username, password!)) return WRONGPASS;
@@ -241,7 +249,7 @@ const clientKill: Handler = (ctx, args) => {
       } else if (isOption(opt, "type") && more) {
         type = clientType(args[i + 1]);
         if (type === undefined) {
-          return new ReplyError(`ERR Unknown client type '${fromUtf8(args[i + 1])}'`);
+          return formatError(`ERR Unknown client type '${cText(args[i + 1])}'`);
         }
       } else if (isOption(opt, "addr") && more) {
         addr = fromUtf8(args[i + 1]);
@@ -249,7 +257,7 @@ const clientKill: Handler = (ctx, args) => {
         laddr = fromUtf8(args[i + 1]);
       } else if (isOption(opt, "user") && more) {
         if (fromUtf8(args[i + 1]) !== "default") {
-          return new ReplyError(`ERR No such user '${fromUtf8(args[i + 1])}'`);
+          return formatError(`ERR No such user '${cText(args[i + 1])}'`);
         }
       } else if (isOption(opt, "skipme") && more) {
         if (isOption(args[i + 1], "yes")) skipme = true;
@@ -281,7 +289,7 @@ const clientList: Handler = (ctx, args) => {
   if (args.length === 4 && isOption(args[2], "type")) {
     const type = clientType(args[3]);
     if (type === undefined) {
-      return new ReplyError(`ERR Unknown client type '${fromUtf8(args[3])}'`);
+      return formatError(`ERR Unknown client type '${cText(args[3])}'`);
     }
     clients = [...ctx.server.clients.values()].filter((c) => typeOfClient(c) === type);
   } else if (args.length > 3 && isOption(args[2], "id")) {
@@ -322,15 +330,13 @@ const clientReply: Handler = (ctx, args) => {
 };
 
 const clientSetinfo: Handler = (ctx, args) => {
-  const attr = fromUtf8(args[2]);
+  const attr = cText(args[2]);
   const lower = attr.toLowerCase();
   if (lower !== "lib-name" && lower !== "lib-ver") {
-    return new ReplyError(`ERR Unrecognized option '${attr}'`);
+    return formatError(`ERR Unrecognized option '${attr}'`);
   }
   if (!isPrintableWord(args[3])) {
-    return new ReplyError(
-      `ERR ${attr} cannot contain spaces, newlines or special characters.`,
-    );
+    return formatError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
   }
   const value = fromUtf8(args[3]);
   if (lower === "lib-name") ctx.client.libName = value;

@@ -8,7 +8,7 @@
 import { type Frame, ReplyError } from "../../resp/frame.ts";
 import { toBinary } from "../../resp/bytes.ts";
 import type { Command, Context, Handler } from "../command.ts";
-import { expireAtArg, isOption, type TimeUnit } from "../args.ts";
+import { cText, expireAtArg, formatError, isOption, type TimeUnit } from "../args.ts";
 
 const NX = 1;
 const XX = 2;
@@ -30,13 +30,7 @@ function parseFlags(args: Uint8Array[]): number {
     else if (isOption(a, "gt")) flags |= GT;
     else if (isOption(a, "lt")) flags |= LT;
     else {
-      // %s: the C string stops at a NUL byte
-      const end = a.indexOf(0);
-      throw new ReplyError(
-        `ERR Unsupported option ${
-          new TextDecoder().decode(end === -1 ? a : a.subarray(0, end)).replace(/[\r\n]/g, " ")
-        }`,
-      );
+      throw formatError(`ERR Unsupported option ${cText(a)}`);
     }
   }
   if ((flags & NX) && (flags & (XX | GT | LT))) throw NX_CONFLICT;

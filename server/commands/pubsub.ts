@@ -21,7 +21,7 @@
  */
 
 import { type Frame, Push, ReplyError, SimpleString } from "../../resp/frame.ts";
-import { fromUtf8, utf8 } from "../../resp/bytes.ts";
+import { utf8 } from "../../resp/bytes.ts";
 import {
   type Command,
   type CommandFlag,
@@ -31,6 +31,7 @@ import {
   refreshGate,
 } from "../command.ts";
 import type { Subscriber } from "../pubsub.ts";
+import { asciiUpper, cText, formatError } from "../args.ts";
 
 const SUBSCRIBE = utf8("subscribe");
 const UNSUBSCRIBE = utf8("unsubscribe");
@@ -131,9 +132,9 @@ const PUBSUB_HELP = [
 
 /** Redis's `addReplySubcommandSyntaxError`. */
 function subcommandSyntaxError(args: Uint8Array[]): ReplyError {
-  return new ReplyError(
-    `ERR unknown subcommand or wrong number of arguments for '${fromUtf8(args[1])}'. Try ${
-      fromUtf8(args[0]).toUpperCase()
+  return formatError(
+    `ERR unknown subcommand or wrong number of arguments for '${cText(args[1], 128)}'. Try ${
+      asciiUpper(cText(args[0]))
     } HELP.`,
   );
 }

@@ -29,7 +29,7 @@ import type {
 import denoConfig from "../../deno.json" with { type: "json" };
 import process from "node:process";
 import type { ConfigParam } from "../config.ts";
-import { SYNTAX_ERROR } from "../args.ts";
+import { cText, formatError, SYNTAX_ERROR } from "../args.ts";
 import { setRequirePass } from "../auth.ts";
 import { formatNotifyFlags, NOTIFY_FLAGS_ERROR, notifyHook, parseNotifyFlags } from "../notify.ts";
 
@@ -223,10 +223,9 @@ export function configParams(state: ServerState): ConfigParam[] {
 
 const NO_NOTIFY = () => {};
 
+/** `name`: the client's argument as binary text ({@linkcode cText}), or a parameter's name. */
 function configSetError(name: string, problem: string): ReplyError {
-  return new ReplyError(
-    `ERR CONFIG SET failed (possibly related to argument '${name}') - ${problem}`,
-  );
+  return formatError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${problem}`);
 }
 
 const CONFIG_HELP = [
@@ -320,12 +319,10 @@ const configCommand = container("config", "A container for server configuration 
     // check every name first, as Redis does (the first problem is reported) ...
     const params: ConfigParam[] = [];
     for (let i = 2; i < args.length; i += 2) {
-      const name = fromUtf8(args[i]);
+      const name = cText(args[i]);
       const p = config.get(toBinary(args[i]));
       if (p === undefined) {
-        return new ReplyError(
-          `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
-        );
+        return formatError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
       }
       const problem = p.set === undefined
         ? "can't set immutable config"
@@ -341,7 +338,8 @@ const configCommand = container("config", "A container for server configuration 
       const err = params[k].set!(fromUtf8(args[3 + 2 * k]));
       if (err !== undefined) {
         for (let j = 0; j < k; j++) params[j].set!(previous[j]);
-        return configSetError(fromUtf8(args[2 + 2 * k]), err);
+        // Redis names the parameter here, not the argument (`set_configs[i]->name`)
+        return configSetError(params[k].name, err);
       }
     }
     return OK;
