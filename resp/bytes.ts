@@ -41,6 +41,11 @@ export function fromUtf8(bytes: Uint8Array): string {
  * {@linkcode fromBinary} to get the bytes back. (`TextDecoder("latin1")` is
  * windows-1252 and is not reversible, hence this helper.)
  *
+ * Results of up to 64 bytes are kept in a small direct-mapped cache (1024
+ * strings, bounded memory): converting a recently seen key again returns
+ * the same string, which costs a hash of the bytes instead of a new string,
+ * and whose hash V8 has already computed for the next `Map` lookup.
+ *
  * @example
  * ```ts
  * import { fromBinary, toBinary } from "./bytes.ts";
@@ -50,6 +55,33 @@ export function fromUtf8(bytes: Uint8Array): string {
  */
 export function toBinary(bytes: Uint8Array): string {
   const n = bytes.length;
+  if (n <= KEY_CACHE_MAX_LENGTH) {
+    // Recently seen short strings are reused: no new string, and a Map
+    // lookup finds the string's hash already computed.
+    let h = n;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+    const slot = (h ^ (h >>> 16)) & (KEY_CACHE_SIZE - 1);
+    const cached = keyCache[slot];
+    if (cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === bytes[i]) i++;
+      if (i === n) return cached;
+    }
+    const s = buildBinary(bytes, n);
+    keyCache[slot] = s;
+    return s;
+  }
+  return buildBinary(bytes, n);
+}
+
+/** Strings of at most this many bytes go through the {@linkcode toBinary} cache. */
+const KEY_CACHE_MAX_LENGTH = 64;
+/** Slots of the {@linkcode toBinary} cache (a power of two). */
+const KEY_CACHE_SIZE = 1024;
+/** Direct-mapped cache of recent {@linkcode toBinary} results. */
+const keyCache: string[] = new Array<string>(KEY_CACHE_SIZE).fill("\u0100");
+
+function buildBinary(bytes: Uint8Array, n: number): string {
   // Short keys: a char loop. From 13 bytes on, a loop builds a cons-string
   // that every Map lookup must flatten; fromCharCode.apply builds a flat one.
   if (n < 13) {

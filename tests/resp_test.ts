@@ -1115,3 +1115,24 @@ Deno.test("a long line fed in tiny chunks is scanned once, not from its start ea
     assert.ok(c.copiedBytes <= 3 * reply.length, `copied ${c.copiedBytes}`);
   }
 });
+
+Deno.test("bytes: toBinary's string cache never returns another key's string", () => {
+  // Many more distinct keys than cache slots, so slots collide; every length
+  // around the cached limit; each key converted several times, interleaved.
+  const rnd = mulberry32(12345);
+  const byte = () => Math.floor(rnd() * 256);
+  const keys: Uint8Array[] = [];
+  for (let i = 0; i < 5000; i++) keys.push(Uint8Array.from({ length: byte() % 71 }, byte));
+  // keys differing only in their last byte, and in length only
+  for (let i = 0; i < 256; i++) keys.push(new Uint8Array([107, 58, 48, i]));
+  for (let n = 0; n < 70; n++) keys.push(new Uint8Array(n));
+  for (let round = 0; round < 3; round++) {
+    for (let i = round; i < keys.length; i += 1 + round) {
+      const k = keys[i];
+      const s = toBinary(k);
+      assert.equal(s.length, k.length);
+      for (let j = 0; j < k.length; j++) assert.equal(s.charCodeAt(j), k[j]);
+      assert.equal(toBinary(k.slice()), s);
+    }
+  }
+});
