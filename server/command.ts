@@ -106,6 +106,73 @@ export interface Command {
   readonly handler?: Handler;
   /** Subcommands (`CONFIG GET`, `COMMAND DOCS`); their full name is `parent|name`. */
   readonly subcommands?: readonly Command[];
+  /**
+   * The rest of its COMMAND DOCS entry (since, complexity, history,
+   * arguments, ...). The built-in commands get theirs from the docs table
+   * in `commands/docs.ts`; a command without it is documented by its
+   * summary and group alone.
+   */
+  readonly docs?: CommandDocs;
+}
+
+/** Redis's argument types, as COMMAND DOCS names them. */
+export type CommandArgType =
+  | "string"
+  | "integer"
+  | "double"
+  | "key"
+  | "pattern"
+  | "unix-time"
+  | "pure-token"
+  | "oneof"
+  | "block";
+
+/**
+ * One argument of a command in Redis 7.0's COMMAND DOCS shape: what
+ * `redis-cli` turns into its command-line hints (`SET key value [NX|XX]
+ * ...`) and clients into typed signatures.
+ */
+export interface CommandArg {
+  /** Its name, e.g. `key`, `seconds`, `condition`. */
+  readonly name: string;
+  /** Its type; `oneof` and `block` have {@linkcode CommandArg.arguments}. */
+  readonly type: CommandArgType;
+  /** For a `key`: the index of the key specification (COMMAND INFO) it belongs to. */
+  readonly keySpecIndex?: number;
+  /** The keyword that precedes it (`EX`), or that it is (a `pure-token`). */
+  readonly token?: string;
+  /** A description of the argument. */
+  readonly summary?: string;
+  /** The Redis version that added it. */
+  readonly since?: string;
+  /** The Redis version that deprecated it. */
+  readonly deprecatedSince?: string;
+  /** It may be left out. */
+  readonly optional?: boolean;
+  /** It may be repeated. */
+  readonly multiple?: boolean;
+  /** Each repetition repeats its token too (`GET p1 GET p2`). */
+  readonly multipleToken?: boolean;
+  /** The alternatives (`oneof`) or the parts (`block`). */
+  readonly arguments?: readonly CommandArg[];
+}
+
+/** A command's COMMAND DOCS entry beyond its summary and group. */
+export interface CommandDocs {
+  /** The Redis version that added the command. */
+  readonly since: string;
+  /** Its time complexity, as Redis words it. */
+  readonly complexity?: string;
+  /** Redis's doc flags, e.g. `["deprecated"]`. */
+  readonly docFlags?: readonly ("deprecated" | "syscmd")[];
+  /** The Redis version that deprecated it. */
+  readonly deprecatedSince?: string;
+  /** What to use instead, e.g. "`SET` with the `NX` argument". */
+  readonly replacedBy?: string;
+  /** Its changes: `[version, description]`, oldest first. */
+  readonly history?: readonly (readonly [string, string])[];
+  /** Its arguments after the name (and subcommand). */
+  readonly arguments?: readonly CommandArg[];
 }
 
 /** A command as registered in a table: with its full name and subcommand index. */

@@ -319,7 +319,7 @@ Deno.test("COMMAND INFO/DOCS/COUNT: shapes as Redis 7.0, RESP3 sets", async () =
     /^\*1\r\n\*10\r\n\$3\r\nget\r\n:2\r\n~2\r\n\+readonly\r\n\+fast\r\n:1\r\n:1\r\n:1\r\n~3\r\n\+@read\r\n\+@string\r\n\+@fast\r\n~0\r\n~1\r\n%3\r\n/,
   );
   const docs = await c.call("COMMAND", "DOCS", "subscribe");
-  assert.ok(docs.startsWith("%1\r\n$9\r\nsubscribe\r\n%2\r\n$7\r\nsummary\r\n"), docs);
+  assert.ok(docs.startsWith("%1\r\n$9\r\nsubscribe\r\n%5\r\n$7\r\nsummary\r\n"), docs);
   assert.ok(docs.includes("$5\r\ngroup\r\n$6\r\npubsub\r\n"));
   await c.call("HELLO", "2");
   assert.equal(await c.call("COMMAND", "DOCS", "nosuch"), "*0\r\n");

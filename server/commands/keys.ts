@@ -122,7 +122,8 @@ export const keyCommands: Command[] = [
     lastKey: -1,
     step: 1,
     group: "generic",
-    summary: "Delete a key asynchronously",
+    summary:
+      "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
     handler: del,
   },
   {

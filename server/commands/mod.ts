@@ -21,6 +21,7 @@ import { keyCommands } from "./keys.ts";
 import { expireCommands } from "./expire.ts";
 import { serverCommands } from "./server.ts";
 import { pubsubCommands } from "./pubsub.ts";
+import { withDocs } from "./docs.ts";
 
 export {
   connectionCommands,
@@ -31,16 +32,16 @@ export {
   stringCommands,
 };
 
-/** Every built-in command, family by family. */
+/** Every built-in command, family by family, with its COMMAND DOCS entry (`docs.ts`). */
 export function builtinCommands(): Command[] {
-  return [
+  return withDocs([
     ...connectionCommands,
     ...stringCommands,
     ...keyCommands,
     ...expireCommands,
     ...pubsubCommands,
     ...serverCommands,
-  ];
+  ]);
 }
 
 /**

@@ -31,6 +31,7 @@ import process from "node:process";
 import type { ConfigParam } from "../config.ts";
 import { cText, formatError, SYNTAX_ERROR } from "../args.ts";
 import { setRequirePass } from "../auth.ts";
+import { commandDocsReply } from "./docs.ts";
 import { formatNotifyFlags, NOTIFY_FLAGS_ERROR, notifyHook, parseNotifyFlags } from "../notify.ts";
 
 const MEMORY_UNITS: Record<string, number> = {
@@ -264,6 +265,8 @@ const COMMAND_HELP = [
   "    Prints this help.",
 ].map((line) => new SimpleString(line));
 
+const HELP_SUMMARY = "Show helpful text about the different subcommands";
+
 function hasGlob(arg: Uint8Array): boolean {
   for (const c of arg) if (c === 42 || c === 63 || c === 91) return true;
   return false;
@@ -287,71 +290,103 @@ function sub(
   name: string,
   arity: number,
   flags: Command["flags"],
+  summary: string,
   handler: NonNullable<Command["handler"]>,
 ): Command {
-  return { name, arity, flags, firstKey: 0, lastKey: 0, step: 0, group: "server", handler };
+  return {
+    name,
+    arity,
+    flags,
+    firstKey: 0,
+    lastKey: 0,
+    step: 0,
+    group: "server",
+    summary,
+    handler,
+  };
 }
 
 const configCommand = container("config", "A container for server configuration commands", [
-  sub("get", -3, ["admin", "noscript", "loading", "stale"], (ctx, args) => {
-    const config = ctx.server.config;
-    const seen = new Set<string>();
-    const entries: [Frame, Frame][] = [];
-    for (let i = 2; i < args.length; i++) {
-      if (hasGlob(args[i])) {
-        for (const [name, value] of config.match(args[i])) {
-          if (seen.has(name)) continue;
-          seen.add(name);
-          entries.push([name, value]);
+  sub(
+    "get",
+    -3,
+    ["admin", "noscript", "loading", "stale"],
+    "Get the values of configuration parameters",
+    (ctx, args) => {
+      const config = ctx.server.config;
+      const seen = new Set<string>();
+      const entries: [Frame, Frame][] = [];
+      for (let i = 2; i < args.length; i++) {
+        if (hasGlob(args[i])) {
+          for (const [name, value] of config.match(args[i])) {
+            if (seen.has(name)) continue;
+            seen.add(name);
+            entries.push([name, value]);
+          }
+        } else {
+          const p = config.get(toBinary(args[i]));
+          if (p === undefined || seen.has(p.name)) continue;
+          seen.add(p.name);
+          entries.push([args[i], p.get()]);
         }
-      } else {
+      }
+      return new RespMap(entries);
+    },
+  ),
+  sub(
+    "set",
+    -4,
+    ["admin", "noscript", "loading", "stale"],
+    "Set configuration parameters to the given values",
+    (ctx, args) => {
+      if ((args.length & 1) === 1) return SYNTAX_ERROR;
+      const config = ctx.server.config;
+      // check every name first, as Redis does (the first problem is reported) ...
+      const params: ConfigParam[] = [];
+      for (let i = 2; i < args.length; i += 2) {
+        const name = cText(args[i]);
         const p = config.get(toBinary(args[i]));
-        if (p === undefined || seen.has(p.name)) continue;
-        seen.add(p.name);
-        entries.push([args[i], p.get()]);
+        if (p === undefined) {
+          return formatError(
+            `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
+          );
+        }
+        const problem = p.set === undefined
+          ? "can't set immutable config"
+          : params.includes(p)
+          ? "duplicate parameter"
+          : undefined;
+        if (problem !== undefined) return configSetError(name, problem);
+        params.push(p);
       }
-    }
-    return new RespMap(entries);
-  }),
-  sub("set", -4, ["admin", "noscript", "loading", "stale"], (ctx, args) => {
-    if ((args.length & 1) === 1) return SYNTAX_ERROR;
-    const config = ctx.server.config;
-    // check every name first, as Redis does (the first problem is reported) ...
-    const params: ConfigParam[] = [];
-    for (let i = 2; i < args.length; i += 2) {
-      const name = cText(args[i]);
-      const p = config.get(toBinary(args[i]));
-      if (p === undefined) {
-        return formatError(`ERR Unknown option or number of arguments for CONFIG SET - '${name}'`);
+      // ... then apply them all, or none: a failure restores the values already set
+      const previous = params.map((p) => p.get());
+      for (let k = 0; k < params.length; k++) {
+        const err = params[k].set!(fromUtf8(args[3 + 2 * k]));
+        if (err !== undefined) {
+          for (let j = 0; j < k; j++) params[j].set!(previous[j]);
+          // Redis names the parameter here, not the argument (`set_configs[i]->name`)
+          return configSetError(params[k].name, err);
+        }
       }
-      const problem = p.set === undefined
-        ? "can't set immutable config"
-        : params.includes(p)
-        ? "duplicate parameter"
-        : undefined;
-      if (problem !== undefined) return configSetError(name, problem);
-      params.push(p);
-    }
-    // ... then apply them all, or none: a failure restores the values already set
-    const previous = params.map((p) => p.get());
-    for (let k = 0; k < params.length; k++) {
-      const err = params[k].set!(fromUtf8(args[3 + 2 * k]));
-      if (err !== undefined) {
-        for (let j = 0; j < k; j++) params[j].set!(previous[j]);
-        // Redis names the parameter here, not the argument (`set_configs[i]->name`)
-        return configSetError(params[k].name, err);
-      }
-    }
-    return OK;
-  }),
-  sub("resetstat", 2, ["admin", "noscript", "loading", "stale"], () => OK),
+      return OK;
+    },
+  ),
+  sub(
+    "resetstat",
+    2,
+    ["admin", "noscript", "loading", "stale"],
+    "Reset the stats returned by INFO",
+    () => OK,
+  ),
   sub(
     "rewrite",
     2,
     ["admin", "noscript", "loading", "stale"],
+    "Rewrite the configuration file with the in memory configuration",
     () => new ReplyError("ERR The server is running without a config file"),
   ),
-  sub("help", 2, ["loading", "stale"], () => CONFIG_HELP),
+  sub("help", 2, ["loading", "stale"], HELP_SUMMARY, () => CONFIG_HELP),
 ]);
 
 /** Redis's ACL categories in its bit order (the order COMMAND INFO lists them in). */
@@ -464,19 +499,6 @@ function commandInfo(cmd: ResolvedCommand): Frame {
   ];
 }
 
-/** One COMMAND DOCS entry: summary, group and subcommands. */
-function commandDocs(cmd: ResolvedCommand): Frame {
-  const entries: [Frame, Frame][] = [];
-  if (cmd.summary) entries.push(["summary", cmd.summary]);
-  entries.push(["group", cmd.group ?? "server"]);
-  if (cmd.subcommandMap) {
-    const subs: [Frame, Frame][] = [];
-    for (const s of cmd.subcommandMap.values()) subs.push([s.fullName, commandDocs(s)]);
-    entries.push(["subcommands", new RespMap(subs)]);
-  }
-  return new RespMap(entries);
-}
-
 function findCommand(table: CommandTable, name: Uint8Array): ResolvedCommand | undefined {
   const text = toBinary(name).toLowerCase();
   const bar = text.indexOf("|");
@@ -505,45 +527,75 @@ const commandCommand: Command = {
   summary: "Get array of Redis command details",
   handler: (ctx) => [...ctx.server.commands].map(commandInfo),
   subcommands: [
-    sub("count", 2, ["loading", "stale"], (ctx) => ctx.server.commands.size),
-    sub("list", -2, ["loading", "stale"], (ctx) => [...ctx.server.commands].map((c) => c.name)),
-    sub("info", -2, ["loading", "stale"], (ctx, args) => {
-      const table = ctx.server.commands;
-      if (args.length === 2) return [...table].map(commandInfo);
-      const out: Frame[] = [];
-      for (let i = 2; i < args.length; i++) {
-        const cmd = findCommand(table, args[i]);
-        out.push(cmd === undefined ? null : commandInfo(cmd));
-      }
-      return out;
-    }),
-    sub("docs", -2, ["loading", "stale"], (ctx, args) => {
-      const table = ctx.server.commands;
-      const entries: [Frame, Frame][] = [];
-      if (args.length === 2) {
-        for (const cmd of table) entries.push([cmd.name, commandDocs(cmd)]);
-      } else {
+    sub(
+      "count",
+      2,
+      ["loading", "stale"],
+      "Get total number of Redis commands",
+      (ctx) => ctx.server.commands.size,
+    ),
+    sub(
+      "list",
+      -2,
+      ["loading", "stale"],
+      "Get an array of Redis command names",
+      (ctx) => [...ctx.server.commands].map((c) => c.name),
+    ),
+    sub(
+      "info",
+      -2,
+      ["loading", "stale"],
+      "Get array of specific Redis command details, or all when no argument is given.",
+      (ctx, args) => {
+        const table = ctx.server.commands;
+        if (args.length === 2) return [...table].map(commandInfo);
+        const out: Frame[] = [];
         for (let i = 2; i < args.length; i++) {
           const cmd = findCommand(table, args[i]);
-          if (cmd !== undefined) entries.push([cmd.fullName, commandDocs(cmd)]);
+          out.push(cmd === undefined ? null : commandInfo(cmd));
         }
-      }
-      return new RespMap(entries);
-    }),
-    sub("getkeys", -4, ["loading", "stale"], (ctx, args) => {
-      const rest = args.slice(2);
-      let cmd = ctx.server.commands.get(toBinary(rest[0]).toLowerCase());
-      if (cmd?.subcommandMap && rest.length >= 2) {
-        cmd = cmd.subcommandMap.get(toBinary(rest[1]).toLowerCase());
-      }
-      if (cmd === undefined) return new ReplyError("ERR Invalid command specified");
-      if (cmd.firstKey <= 0) return new ReplyError("ERR The command has no key arguments");
-      if ((cmd.arity > 0 && cmd.arity !== rest.length) || rest.length < -cmd.arity) {
-        return new ReplyError("ERR Invalid number of arguments specified for command");
-      }
-      return keysOf(cmd, rest);
-    }),
-    sub("help", 2, ["loading", "stale"], () => COMMAND_HELP),
+        return out;
+      },
+    ),
+    sub(
+      "docs",
+      -2,
+      ["loading", "stale"],
+      "Get array of specific Redis command documentation",
+      (ctx, args) => {
+        const table = ctx.server.commands;
+        const entries: [Frame, Frame][] = [];
+        if (args.length === 2) {
+          for (const cmd of table) entries.push([cmd.name, commandDocsReply(cmd)]);
+        } else {
+          for (let i = 2; i < args.length; i++) {
+            const cmd = findCommand(table, args[i]);
+            if (cmd !== undefined) entries.push([cmd.fullName, commandDocsReply(cmd)]);
+          }
+        }
+        return new RespMap(entries);
+      },
+    ),
+    sub(
+      "getkeys",
+      -4,
+      ["loading", "stale"],
+      "Extract keys given a full Redis command",
+      (ctx, args) => {
+        const rest = args.slice(2);
+        let cmd = ctx.server.commands.get(toBinary(rest[0]).toLowerCase());
+        if (cmd?.subcommandMap && rest.length >= 2) {
+          cmd = cmd.subcommandMap.get(toBinary(rest[1]).toLowerCase());
+        }
+        if (cmd === undefined) return new ReplyError("ERR Invalid command specified");
+        if (cmd.firstKey <= 0) return new ReplyError("ERR The command has no key arguments");
+        if ((cmd.arity > 0 && cmd.arity !== rest.length) || rest.length < -cmd.arity) {
+          return new ReplyError("ERR Invalid number of arguments specified for command");
+        }
+        return keysOf(cmd, rest);
+      },
+    ),
+    sub("help", 2, ["loading", "stale"], HELP_SUMMARY, () => COMMAND_HELP),
   ].map((c) => ({ ...c, aclCategories: ["connection"] })),
 };
 
