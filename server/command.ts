@@ -443,6 +443,29 @@ export function unknownCommandError(args: readonly Uint8Array[]): ReplyError {
   );
 }
 
+/**
+ * A command or subcommand that takes no keys (key positions 0, 0, 0), in
+ * Redis's command `group`: the shape of most connection, server and pub/sub
+ * entries.
+ *
+ * @example
+ * ```ts
+ * import { keyless } from "./command.ts";
+ * const time = keyless("server", "time", 1, ["fast"], "Return the current server time", () => 0);
+ * console.log(time.firstKey); // 0
+ * ```
+ */
+export function keyless(
+  group: string,
+  name: string,
+  arity: number,
+  flags: CommandFlag[],
+  summary: string,
+  handler: Handler,
+): Command {
+  return { name, arity, flags, firstKey: 0, lastKey: 0, step: 0, group, summary, handler };
+}
+
 /** Redis's arity error: `ERR wrong number of arguments for 'get' command`. */
 export function arityError(fullName: string): ReplyError {
   return new ReplyError(`ERR wrong number of arguments for '${fullName}' command`);

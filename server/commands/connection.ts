@@ -34,6 +34,7 @@ import {
   type Context,
   GATE_RESP2_PUBSUB,
   type Handler,
+  keyless,
   NO_REPLY,
   refreshGate,
   REPLY_OFF,
@@ -393,17 +394,7 @@ function sub(
   summary: string,
   handler: Handler,
 ): Command {
-  return {
-    name,
-    arity,
-    flags,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary,
-    handler,
-  };
+  return keyless("connection", name, arity, flags, summary, handler);
 }
 
 const CLIENT_FLAGS: CommandFlag[] = ["noscript", "loading", "stale"];

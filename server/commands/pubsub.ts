@@ -27,6 +27,7 @@ import {
   type CommandFlag,
   type Context,
   type Handler,
+  keyless,
   NO_REPLY,
   refreshGate,
 } from "../command.ts";
@@ -100,17 +101,7 @@ function command(
   summary: string,
   handler: Handler,
 ): Command {
-  return {
-    name,
-    arity,
-    flags,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "pubsub",
-    summary,
-    handler,
-  };
+  return keyless("pubsub", name, arity, flags, summary, handler);
 }
 
 const PUBSUB_HELP = [

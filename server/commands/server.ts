@@ -17,14 +17,17 @@ import {
   VerbatimString,
 } from "../../resp/frame.ts";
 import { fromUtf8, toBinary, utf8 } from "../../resp/bytes.ts";
-import type {
-  Command,
-  CommandTable,
-  Context,
-  OutputLimit,
-  ResolvedCommand,
-  ServerSettings,
-  ServerState,
+import {
+  type Command,
+  type CommandFlag,
+  type CommandTable,
+  type Context,
+  type Handler,
+  keyless,
+  type OutputLimit,
+  type ResolvedCommand,
+  type ServerSettings,
+  type ServerState,
 } from "../command.ts";
 import denoConfig from "../../deno.json" with { type: "json" };
 import process from "node:process";
@@ -289,21 +292,11 @@ function container(name: string, summary: string, subcommands: Command[]): Comma
 function sub(
   name: string,
   arity: number,
-  flags: Command["flags"],
+  flags: CommandFlag[],
   summary: string,
-  handler: NonNullable<Command["handler"]>,
+  handler: Handler,
 ): Command {
-  return {
-    name,
-    arity,
-    flags,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "server",
-    summary,
-    handler,
-  };
+  return keyless("server", name, arity, flags, summary, handler);
 }
 
 const configCommand = container("config", "A container for server configuration commands", [
