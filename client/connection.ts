@@ -213,6 +213,8 @@ export class Connection {
   #closing = false;
   #closeError: ConnectionError | undefined = undefined;
   #closed: Promise<void> | undefined = undefined;
+  #paused = false;
+  #wakeReader: (() => void) | undefined = undefined;
 
   /**
    * Opens a connection and runs its handshake. Rejects with a
@@ -274,6 +276,28 @@ export class Connection {
   }
 
   /**
+   * Stops decoding and reading: frames already read stay in the decoder and
+   * the socket is no longer read, so TCP backpressure reaches the server (the
+   * subscriber's bound on unread messages). Replies to requests in flight
+   * (the handshake) are still read while paused. Undone by
+   * {@linkcode Connection.resume}; survives reconnections.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Reads again after {@linkcode Connection.pause}. */
+  resume(): void {
+    this.#paused = false;
+    this.#wake();
+  }
+
+  /** True while {@linkcode Connection.pause} is in effect. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
    * Writes the requests that are not `done` as one buffer with one write, and
    * returns how many it wrote; -1 when there is no socket (the connection is
    * being re-established): then nothing was written or touched, and the
@@ -308,6 +332,7 @@ export class Connection {
       count++;
     }
     if (count === 0) return 0;
+    if (this.#paused) this.#wake(); // their replies are read even while paused
     const bytes = enc.take();
     let done!: () => void;
     this.#writing = new Promise((resolve) => done = resolve);
@@ -480,17 +505,44 @@ export class Connection {
     let error: unknown = undefined;
     try {
       for (;;) {
+        if (this.#paused) {
+          await this.#whileParked(sock);
+          if (this.#sock !== sock) return;
+        }
         const n = await sock.read(buf);
         if (n === null) break;
         if (this.#sock !== sock) return;
         decoder.feed(n === READ_SIZE ? buf : buf.subarray(0, n));
         let frame: Frame | undefined;
-        while ((frame = decoder.next()) !== undefined) this.#dispatch(frame);
+        for (;;) {
+          if (this.#paused) {
+            // Frames left in the decoder wait there: nothing more is decoded.
+            await this.#whileParked(sock);
+            if (this.#sock !== sock) return;
+          }
+          if ((frame = decoder.next()) === undefined) break;
+          this.#dispatch(frame);
+        }
       }
     } catch (e) {
       error = e;
     }
     this.#lost(sock, error);
+  }
+
+  /** Waits while paused with no request in flight, or until `sock` is replaced. */
+  async #whileParked(sock: Deno.TcpConn): Promise<void> {
+    while (this.#paused && this.inFlight === 0 && this.#sock === sock) {
+      await new Promise<void>((resolve) => this.#wakeReader = resolve);
+    }
+  }
+
+  #wake(): void {
+    const wake = this.#wakeReader;
+    if (wake !== undefined) {
+      this.#wakeReader = undefined;
+      wake();
+    }
   }
 
   #dispatch(frame: Frame): void {
@@ -546,6 +598,7 @@ export class Connection {
   #lost(sock: Deno.TcpConn, error: unknown): void {
     if (this.#sock !== sock) return;
     this.#sock = null;
+    this.#wake(); // a paused reader of this socket ends
     try {
       sock.close();
     } catch {

@@ -20,7 +20,12 @@
 export { Client } from "./client.ts";
 export { connect } from "./connect.ts";
 export { buffer, BufferedClient, type BufferedOptions } from "./buffered.ts";
-export { type Message, Subscriber } from "./subscriber.ts";
+export {
+  DEFAULT_MAX_QUEUED,
+  type Message,
+  Subscriber,
+  type SubscriberOptions,
+} from "./subscriber.ts";
 export {
   type Arg,
   type CommandOptions,

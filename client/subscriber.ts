@@ -31,6 +31,23 @@ export interface Message {
   bytes: Uint8Array;
 }
 
+/** Options of {@linkcode Subscriber.connect}: the client's, plus the bound on unread messages. */
+export interface SubscriberOptions extends ClientOptions {
+  /**
+   * How many received messages may wait unread (default 1024). When that many
+   * are queued, the subscriber stops reading its socket until the consumer
+   * takes one: TCP backpressure then reaches the server, whose
+   * `client-output-buffer-limit pubsub` applies. Nothing is dropped. While a
+   * subscribe/unsubscribe call waits for its confirmation, reading goes on
+   * (the confirmation may sit behind messages), so the queue may exceed the
+   * bound by the messages the server sent before confirming.
+   */
+  maxQueued?: number;
+}
+
+/** The default of {@linkcode SubscriberOptions.maxQueued}. */
+export const DEFAULT_MAX_QUEUED = 1024;
+
 type Kind = "subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe";
 
 /** A command waiting for its confirmations (one per channel). */
@@ -51,7 +68,14 @@ interface Op {
  *   again to every channel and pattern (messages published meanwhile are lost:
  *   Redis pub/sub is at-most-once). If the reconnection gives up, iteration
  *   ends by throwing the `ConnectionError`.
- * - Messages are queued without a bound until read: read them.
+ * - At most `maxQueued` messages (default 1024) wait unread: then the
+ *   subscriber stops reading its socket until the consumer takes one, so a
+ *   slow consumer slows the server's delivery (TCP backpressure; Redis
+ *   disconnects a subscriber past its `client-output-buffer-limit pubsub`)
+ *   instead of growing client memory. No message is dropped. Calls to
+ *   subscribe/unsubscribe/psubscribe/punsubscribe keep working while the
+ *   queue is full: reading resumes until their confirmations arrive, and the
+ *   messages read meanwhile are queued beyond the bound.
  *
  * @example
  * ```ts ignore
@@ -75,6 +99,8 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
   #error: ConnectionError | undefined = undefined;
   #closing = false;
   #closed: Promise<void> | undefined = undefined;
+  #maxQueued: number;
+  #paused = false;
 
   /**
    * Opens a subscriber on a new connection and subscribes to the given
@@ -83,14 +109,21 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
    */
   static async open(
     options: ResolvedOptions,
-    initial: { channels?: string[]; patterns?: string[] } = {},
+    initial: { channels?: string[]; patterns?: string[]; maxQueued?: number } = {},
   ): Promise<Subscriber> {
-    const sub = new Subscriber();
+    const maxQueued = initial.maxQueued ?? DEFAULT_MAX_QUEUED;
+    if (!Number.isInteger(maxQueued) || maxQueued < 1) {
+      throw new RangeError(`maxQueued must be a positive integer, got ${maxQueued}`);
+    }
+    const sub = new Subscriber(maxQueued);
     for (const c of initial.channels ?? []) sub.#channels.add(c);
     for (const p of initial.patterns ?? []) sub.#patterns.add(p);
     sub.#conn = await Connection.open(options, {
       onFrame: (frame) => sub.#onFrame(frame),
-      afterConnect: (conn) => sub.#resubscribe(conn),
+      afterConnect: (conn) => {
+        sub.#conn = conn; // frames may arrive before open() returns
+        return sub.#resubscribe(conn);
+      },
       onClosed: (error) => sub.#onClosed(error),
     });
     return sub;
@@ -100,13 +133,27 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
   static connect(
     address: Address,
     channels: string[],
-    options?: ClientOptions,
+    options?: SubscriberOptions,
   ): Promise<Subscriber> {
-    return Subscriber.open(resolveOptions(address, options), { channels });
+    return Subscriber.open(resolveOptions(address, options), {
+      channels,
+      maxQueued: options?.maxQueued,
+    });
   }
 
-  private constructor() {
+  private constructor(maxQueued: number) {
+    this.#maxQueued = maxQueued;
     [this.#tx, this.#rx] = mpsc.unboundedChannel<Message>();
+  }
+
+  /** How many received messages wait to be read. */
+  get queued(): number {
+    return this.#rx.length;
+  }
+
+  /** The bound on unread messages ({@linkcode SubscriberOptions.maxQueued}). */
+  get maxQueued(): number {
+    return this.#maxQueued;
   }
 
   /** The channels subscribed to. */
@@ -158,6 +205,7 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
   async recv(signal?: AbortSignal): Promise<Message | undefined> {
     const msg = await this.#rx.recv(signal);
     if (msg === undefined && this.#error !== undefined) throw this.#error;
+    if (this.#paused) this.#flow();
     return msg;
   }
 
@@ -212,7 +260,21 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
   #expect(kind: Kind, count: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#ops.push({ kind, remaining: count, resolve, reject });
+      if (this.#paused) this.#flow(); // read on until it is confirmed
     });
+  }
+
+  /**
+   * Pauses reading while `maxQueued` messages wait unread and no call waits
+   * for a confirmation; resumes otherwise.
+   */
+  #flow(): void {
+    const pause = this.#rx.length >= this.#maxQueued && this.#ops.length === 0 &&
+      !this.#closing;
+    if (pause === this.#paused) return;
+    this.#paused = pause;
+    if (pause) this.#conn.pause();
+    else this.#conn.resume();
   }
 
   /** On every (re)connection: subscribe to the wanted channels and patterns again. */
@@ -235,6 +297,7 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
     }
     // Commands lost with the previous socket are now in effect.
     for (const op of stale) op.resolve();
+    this.#flow();
   }
 
   #onClosed(error: ConnectionError | undefined): void {
@@ -272,6 +335,7 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
         if (op !== undefined && op.kind === kind && --op.remaining === 0) {
           this.#ops.shift();
           op.resolve();
+          if (this.#ops.length === 0) this.#flow();
         }
         return true;
       }
@@ -294,6 +358,8 @@ export class Subscriber implements AsyncIterable<Message>, AsyncDisposable {
       this.#tx.trySend(msg);
     } catch {
       // closing: the message is dropped
+      return;
     }
+    if (this.#rx.length >= this.#maxQueued) this.#flow();
   }
 }

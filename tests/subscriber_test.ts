@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { connect, ConnectionError, type Message, Subscriber } from "../client/mod.ts";
 import { RedisProcess } from "./helpers.ts";
-import { eachTarget, REDIS, TcpProxy, testName, waitForState } from "./client_helpers.ts";
+import { eachTarget, REDIS, settle, TcpProxy, testName, waitForState } from "./client_helpers.ts";
 
 const FAST_RECONNECT = { initialDelay: 5, maxDelay: 50, maxWait: 10_000 };
 const addr = (port: number) => ({ hostname: "127.0.0.1", port });
@@ -166,4 +166,148 @@ Deno.test({
     );
     assert.equal(sub.state, "closed");
   },
+});
+
+// ---- the bound on unread messages (maxQueued) -------------------------------------------
+
+/** Lets I/O run until `check()` holds, a bounded number of times (no timing). */
+async function until(check: () => boolean, what: string, turns = 2_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  assert.fail(`gave up waiting for ${what}`);
+}
+
+const PAYLOAD_PAD = "x".repeat(500);
+
+eachTarget("a slow consumer: at most maxQueued messages wait, none lost", async (_t, port) => {
+  const MAX = 16;
+  const N = 3_000; // ~1.5 MB: more than the socket buffers hold, within the server's limits
+  await using publisher = await connect(addr(port));
+  await using sub = await Subscriber.connect(addr(port), ["flood"], { maxQueued: MAX });
+  assert.equal(sub.maxQueued, MAX);
+  assert.equal(sub.queued, 0);
+  for (let i = 0; i < N; i++) {
+    assert.equal(await publisher.publish("flood", `${i}:${PAYLOAD_PAD}`), 1);
+    // Nobody reads: the queue never holds more than the bound (it only grows here,
+    // so a value past the bound at any point would still show).
+    assert.ok(sub.queued <= MAX, `queued ${sub.queued} > ${MAX} after ${i + 1} publishes`);
+  }
+  await until(() => sub.queued === MAX, "the queue to fill");
+  await settle(50);
+  assert.equal(sub.queued, MAX, "the subscriber stopped reading at the bound");
+  // The consumer reads everything, in order.
+  for (let i = 0; i < N; i++) {
+    const msg = await next(sub);
+    assert.equal(msg.channel, "flood");
+    assert.equal(msg.payload, `${i}:${PAYLOAD_PAD}`);
+    assert.ok(sub.queued <= MAX);
+  }
+  assert.equal(sub.queued, 0);
+  // Still subscribed and reading after the flood.
+  assert.equal(await publisher.publish("flood", "last"), 1);
+  assert.equal((await next(sub)).payload, "last");
+}, "pubsub");
+
+for (const protocol of [2, 3] as const) {
+  eachTarget(
+    `RESP${protocol}: subscribe/unsubscribe resolve while the queue is full`,
+    async (_t, port) => {
+      const MAX = 8;
+      const N = 200;
+      await using publisher = await connect(addr(port), { protocol });
+      await using sub = await Subscriber.connect(addr(port), ["a"], {
+        protocol,
+        maxQueued: MAX,
+      });
+      for (let i = 0; i < N; i++) await publisher.publish("a", String(i));
+      await until(() => sub.queued === MAX, "the queue to fill");
+      // The confirmation sits behind the unread messages: the subscriber reads
+      // on until it arrives, without the consumer reading anything.
+      await sub.subscribe("b");
+      assert.deepEqual(sub.channels.sort(), ["a", "b"]);
+      assert.equal(sub.queued, N, "everything sent before the confirmation is queued");
+      // Confirmed: the bound applies again, nothing more is read.
+      assert.equal(await publisher.publish("b", "b0"), 1);
+      await settle(50);
+      assert.equal(sub.queued, N);
+      await sub.unsubscribe("a");
+      assert.equal(await publisher.publish("a", "dropped"), 0);
+      await sub.psubscribe("p*");
+      assert.equal(await publisher.publish("pq", "p0"), 1);
+      assert.deepEqual(sub.channels, ["b"]);
+      assert.deepEqual(sub.patterns, ["p*"]);
+      for (let i = 0; i < N; i++) {
+        const msg = await next(sub);
+        assert.equal(`${msg.channel}:${msg.payload}`, `a:${i}`);
+      }
+      assert.equal((await next(sub)).payload, "b0");
+      const p = await next(sub);
+      assert.equal(p.pattern, "p*");
+      assert.equal(p.payload, "p0");
+      assert.equal(sub.queued, 0);
+    },
+    "pubsub",
+    protocol === 3 ? "hello" : "pubsub",
+  );
+}
+
+eachTarget("a paused subscriber still reconnects and re-subscribes (proxy)", async (_t, port) => {
+  const MAX = 4;
+  const N = 50;
+  await using proxy = TcpProxy.start(port);
+  await using publisher = await connect(addr(port));
+  await using sub = await Subscriber.connect(addr(proxy.port), ["chan"], {
+    reconnect: FAST_RECONNECT,
+    maxQueued: MAX,
+  });
+  for (let i = 0; i < N; i++) await publisher.publish("chan", String(i));
+  await until(() => sub.queued === MAX, "the queue to fill");
+  const rx = sub.watchState();
+  let reconnected = false;
+  const watching = (async () => {
+    try {
+      while (rx.borrow() !== "reconnecting") await rx.changed();
+      while (rx.borrow() !== "ready") await rx.changed();
+      reconnected = true;
+    } finally {
+      rx.close();
+    }
+  })();
+  await proxy.kill();
+  proxy.restart();
+  // The loss is noticed once the consumer catches up and reading resumes;
+  // what was received before it is delivered in order (a prefix of what was sent).
+  const got: number[] = [];
+  for (let turn = 0; !reconnected; turn++) {
+    assert.ok(turn < 5_000, "gave up waiting for the reconnection");
+    while (sub.queued !== 0) {
+      assert.ok(sub.queued <= MAX);
+      got.push(Number((await next(sub)).payload));
+    }
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  await watching;
+  assert.ok(got.length >= MAX, `${got.length} messages before the reconnection`);
+  assert.deepEqual(got, [...got.keys()], "in order, none repeated");
+  assert.deepEqual(sub.channels, ["chan"]);
+  // Re-subscribed (ready only once confirmed): new messages arrive.
+  assert.equal(await publisher.publish("chan", "after"), 1);
+  for (;;) {
+    const msg = await next(sub);
+    if (msg.payload === "after") break;
+    assert.equal(Number(msg.payload), got.length, "in order, none repeated");
+    got.push(Number(msg.payload));
+  }
+  assert.ok(got.length <= N);
+}, "pubsub");
+
+Deno.test("maxQueued must be a positive integer", async () => {
+  for (const maxQueued of [0, -1, 1.5, NaN]) {
+    await assert.rejects(
+      Subscriber.connect("127.0.0.1:1", ["x"], { maxQueued }),
+      RangeError,
+    );
+  }
 });
