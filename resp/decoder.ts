@@ -435,12 +435,7 @@ export class Decoder {
     const pending = this.end - this.pos;
     if (pending === 0) {
       // Nothing buffered: parse straight from the caller's chunk.
-      this.buf = chunk;
-      this.pos = 0;
-      this.end = n;
-      this.borrowed = true;
-      this.scan = 0;
-      this.cur = 0;
+      this.parseIn(chunk);
       this.ownFree = 0;
       if (this.own.length > SHRINK_ABOVE) this.own = EMPTY;
       return;
@@ -1218,17 +1213,22 @@ export class Decoder {
     return 0;
   }
 
+  /** Nothing is buffered: parse straight from the caller's chunk (borrowed, not copied). */
+  private parseIn(chunk: Uint8Array): void {
+    this.buf = chunk;
+    this.pos = 0;
+    this.end = chunk.length;
+    this.borrowed = true;
+    this.scan = 0;
+    this.cur = 0;
+  }
+
   private feedZeroCopy(chunk: Uint8Array): void {
     while (this.rest !== null) this.pull();
     const n = chunk.length;
     const pending = this.end - this.pos;
     if (pending === 0) {
-      this.buf = chunk;
-      this.pos = 0;
-      this.end = n;
-      this.borrowed = true;
-      this.scan = 0;
-      this.cur = 0;
+      this.parseIn(chunk);
       return;
     }
     // Bridge: the unconsumed bytes followed by the first k bytes of chunk.
