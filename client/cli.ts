@@ -15,6 +15,7 @@
 import {
   Attribute,
   BigNumber,
+  BinaryString,
   Double,
   type Frame,
   NullArray,
@@ -25,7 +26,7 @@ import {
   SimpleString,
   VerbatimString,
 } from "../resp/frame.ts";
-import { utf8 } from "../resp/bytes.ts";
+import { fromBinary, utf8 } from "../resp/bytes.ts";
 import type { Arg } from "./commands.ts";
 import { Client } from "./client.ts";
 import { describeError } from "./connection.ts";
@@ -272,6 +273,7 @@ export function formatReply(frame: Frame, indent = 0): string {
   if (frame === null || frame instanceof NullArray) return "(nil)";
   if (frame instanceof Uint8Array) return quote(frame);
   if (typeof frame === "string") return quote(utf8(frame));
+  if (frame instanceof BinaryString) return quote(fromBinary(frame.value));
   if (typeof frame === "number" || typeof frame === "bigint") return `(integer) ${frame}`;
   if (typeof frame === "boolean") return frame ? "(true)" : "(false)";
   if (frame instanceof SimpleString) return frame.value;

@@ -9,6 +9,7 @@
 import {
   Attribute,
   BigNumber,
+  BinaryString,
   Double,
   type Frame,
   NullArray,
@@ -418,6 +419,7 @@ export class Encoder {
       case "object":
         if (f === null) return this.nullFrame(false);
         if (f instanceof Uint8Array) return this.bulkBytes(f);
+        if (f instanceof BinaryString) return this.bulkAscii(f.value);
         if (Array.isArray(f)) {
           this.header(42, f.length);
           for (let i = 0; i < f.length; i++) this.frame(f[i]);

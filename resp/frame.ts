@@ -6,7 +6,7 @@
  *
  * | RESP                         | Frame                                  |
  * | ---------------------------- | -------------------------------------- |
- * | `$` bulk string              | `Uint8Array` (decoded); the encoder also accepts a `string`, written as UTF-8 |
+ * | `$` bulk string              | `Uint8Array` (decoded); the encoder also accepts a `string`, written as UTF-8, and a {@linkcode BinaryString} |
  * | `:` integer                  | `number`, or `bigint` outside the safe range |
  * | `$-1`, `*-1`, `_` null       | `null` (decoders); {@linkcode NULL_ARRAY} encodes `*-1` in RESP2 |
  * | `*` array                    | `Frame[]`                              |
@@ -34,6 +34,7 @@ export type Frame =
   | null
   | Frame[]
   | SimpleString
+  | BinaryString
   | ReplyError
   | Double
   | BigNumber
@@ -61,6 +62,25 @@ export class SimpleString {
   toString(): string {
     return this.value;
   }
+}
+
+/**
+ * A bulk string given as binary text: one char per byte (chars below 256),
+ * as `toBinary` in `bytes.ts` makes them. The server keeps collection
+ * elements (hash fields, set members, ...) as such strings; this frame
+ * writes them back byte for byte without converting them to bytes first.
+ * Encode-only: decoders return bulk strings as `Uint8Array`.
+ *
+ * @example
+ * ```ts
+ * import { BinaryString } from "./frame.ts";
+ * import { encode } from "./encoder.ts";
+ * console.log(encode(new BinaryString("\xff\x00"))); // Uint8Array [36, 50, 13, 10, 255, 0, 13, 10]
+ * ```
+ */
+export class BinaryString {
+  /** @param value the binary text (every char below 256) */
+  constructor(readonly value: string) {}
 }
 
 /** The shared `+OK` frame; decoders return this instance for every `+OK`. */

@@ -32,7 +32,7 @@ export const NO_SUCH_KEY: ReplyError = new ReplyError("ERR no such key");
 export const DB_OUT_OF_RANGE: ReplyError = new ReplyError("ERR DB index is out of range");
 /** `-ERR invalid cursor` */
 export const INVALID_CURSOR: ReplyError = new ReplyError("ERR invalid cursor");
-export { WRONGTYPE } from "./keyspace.ts";
+export { WRONGTYPE } from "./db/keyspace.ts";
 
 // ---- errors that quote what the client sent ----
 //

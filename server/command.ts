@@ -26,10 +26,11 @@
 import { type Frame, ReplyError } from "../resp/frame.ts";
 import { toBinary } from "../resp/bytes.ts";
 import { asciiUpper, cText, rejectError } from "./args.ts";
-import type { Keyspace } from "./keyspace.ts";
+import type { Keyspace } from "./db/keyspace.ts";
 import type { Logger } from "./log.ts";
 import type { Config } from "./config.ts";
 import type { PubSub, Subscriber } from "./pubsub.ts";
+import type { Blocking } from "./db/blocking.ts";
 
 /**
  * Redis's COMMAND flag names (`COMMAND INFO` reports them).
@@ -405,6 +406,8 @@ export interface ServerState {
   readonly db: Keyspace;
   /** The pub/sub hub. */
   readonly pubsub: PubSub;
+  /** The blocked clients (BLPOP, BZPOPMIN, ...): see `db/blocking.ts`. */
+  readonly blocking: Blocking;
   /** Counters for INFO. */
   readonly stats: ServerStats;
   /** A random 40-hex-digit id of this run (INFO `run_id`). */
@@ -646,13 +649,17 @@ export function execute(
   ctx.db.countLookups = cmd.readsKeys;
   const handler = cmd.handler;
   if (handler === undefined) return arityError(cmd.fullName);
+  let r: Frame | Promise<Frame>;
   try {
-    const r = handler(ctx, args);
-    if (r instanceof Promise) return r.catch((e) => failure(ctx, cmd, e));
-    return r;
+    r = handler(ctx, args);
+    if (r instanceof Promise) r = r.catch((e) => failure(ctx, cmd, e));
   } catch (e) {
-    return failure(ctx, cmd, e);
+    r = failure(ctx, cmd, e);
   }
+  // clients blocked on keys this command modified are served after it
+  const blocking = ctx.server.blocking;
+  if (blocking.hasReady) blocking.serveReady();
+  return r;
 }
 
 /** `-NOAUTH Authentication required.` */

@@ -31,7 +31,7 @@ import {
   REPLY_SKIP,
   REPLY_SKIP_NEXT,
 } from "./command.ts";
-import type { Keyspace } from "./keyspace.ts";
+import type { Keyspace } from "./db/keyspace.ts";
 import { formatError } from "./args.ts";
 import type { ServerState } from "./command.ts";
 import type { watch } from "../channels/mod.ts";
@@ -78,6 +78,13 @@ export class Connection implements ClientHandle {
   /** Set once the client is to be closed after its last reply: no more pushes (Redis's CLOSE_AFTER_REPLY). */
   #closing = false;
   #reading = false;
+  /** True while a blocking command (BLPOP, ...) waits: the socket is read on the side. */
+  #blocked = false;
+  /** The read started while blocked, still in flight: the next read takes its bytes. */
+  #sideRead: Promise<Uint8Array | null> | undefined;
+  /** Input that arrived while blocked, not parsed yet (copies). */
+  #queuedInput: Uint8Array[] = [];
+  #queuedBytes = 0;
   #draining = false;
   #killed = false;
   #closed = false;
@@ -122,7 +129,8 @@ export class Connection implements ClientHandle {
    */
   drain(): void {
     this.#draining = true;
-    if (this.#reading && this.#writing === undefined) this.#close();
+    const waitingOnKeys = this.#blocked && this.#server.blocking.isBlocked(this.client.id);
+    if ((this.#reading || waitingOnKeys) && this.#writing === undefined) this.#close();
   }
 
   /** Closes the socket now, whatever is in flight. */
@@ -194,9 +202,22 @@ export class Connection implements ClientHandle {
         decoder.unauthenticated = authRequired(client, settings);
         decoder.maxBulkLength = settings.protoMaxBulkLen;
         let n: number | null;
+        let chunk: Uint8Array;
         this.#reading = true;
         try {
-          n = await conn.read(buf);
+          if (this.#queuedInput.length !== 0 || this.#sideRead !== undefined) {
+            // input that arrived while a command was blocked comes first
+            const side = this.#queuedInput.length !== 0
+              ? this.#queuedInput.shift()!
+              : await this.#takeSideRead();
+            if (side !== null) this.#queuedBytes -= side.length;
+            n = side === null ? null : side.length;
+            chunk = side ?? buf;
+          } else {
+            n = await conn.read(buf);
+            if (n !== null) stats.netInputBytes += n;
+            chunk = buf;
+          }
         } catch (e) {
           reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
           if (!this.#draining) log.debug(`client ${client.addr}: read failed: ${e}`);
@@ -205,7 +226,6 @@ export class Connection implements ClientHandle {
           this.#reading = false;
         }
         if (n === null) break;
-        stats.netInputBytes += n;
         client.lastInteraction = Date.now();
         if (decoder.pending + n > settings.queryBufferLimit) {
           // Redis closes such a client without a reply.
@@ -216,15 +236,23 @@ export class Connection implements ClientHandle {
           break;
         }
         let protocolError = false;
+        let blockAborted = false;
         this.#inBatch = true;
         try {
-          decoder.feed(buf.subarray(0, n));
+          decoder.feed(chunk.subarray(0, n));
           for (;;) {
             const args = decoder.nextCommand();
             if (args === undefined) break;
             stats.commandsProcessed++;
             let reply = execute(table, ctx, args);
-            if (reply instanceof Promise) reply = await reply;
+            if (reply instanceof Promise) {
+              const r = await this.#awaitBlocked(reply);
+              if (r === BLOCK_ABORTED) {
+                blockAborted = true;
+                break;
+              }
+              reply = r;
+            }
             if (client.gate === 0 && !decoder.unauthenticated) this.#encode(reply);
             else this.#afterGated(reply);
             if (client.closeAfterReply || this.#closed) break;
@@ -238,8 +266,14 @@ export class Connection implements ClientHandle {
         } finally {
           this.#inBatch = false;
         }
-        if (this.#closed) {
-          reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
+        if (this.#closed || blockAborted) {
+          reason = this.#killed
+            ? "killed"
+            : this.#draining
+            ? "shutdown"
+            : blockAborted
+            ? "eof"
+            : "io";
           break;
         }
         const closing = protocolError || client.closeAfterReply;
@@ -284,12 +318,82 @@ export class Connection implements ClientHandle {
       if (!this.#closed) log.debug(`client ${client.addr}: ${e}`);
       reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
     } finally {
+      server.blocking.cancel(client.id);
       client.pubsub?.close(false);
       if (this.#writing !== undefined && !this.#closed) await this.#writing;
       this.#close();
       shutdown.close();
     }
     return reason;
+  }
+
+  /**
+   * Waits for the reply of a blocked command (BLPOP, ...). Replies already
+   * made in this batch are written first, as Redis sends them before the
+   * client blocks. The socket keeps being read meanwhile (into copies,
+   * parsed after the blocked command): a client that disconnects is
+   * noticed and its waiter freed, and the query buffer limit holds.
+   * Returns {@linkcode BLOCK_ABORTED} when the connection ended or must
+   * close instead.
+   */
+  async #awaitBlocked(reply: Promise<Frame>): Promise<Frame | typeof BLOCK_ABORTED> {
+    const server = this.#server;
+    const client = this.client;
+    this.#kick();
+    if (this.#writing !== undefined) await this.#writing;
+    if (this.#closed) return BLOCK_ABORTED;
+    let settled: Frame | undefined;
+    let done = false;
+    const replied = reply.then((r) => {
+      settled = r;
+      done = true;
+    });
+    this.#blocked = true;
+    try {
+      while (!done) {
+        // a shutdown disconnects clients blocked on keys (a slow command finishes)
+        if (this.#draining && server.blocking.isBlocked(client.id)) this.#close();
+        if (this.#closed) return BLOCK_ABORTED;
+        const read = this.#sideRead ??= this.#readSide();
+        await Promise.race([replied, read]);
+        if (done) break;
+        const bytes = await this.#takeSideRead();
+        if (bytes === null) return BLOCK_ABORTED;
+        this.#queuedInput.push(bytes);
+        this.#queuedBytes += bytes.length;
+        client.lastInteraction = Date.now();
+        if (this.#decoder.pending + this.#queuedBytes > server.settings.queryBufferLimit) {
+          server.log.warn(
+            `closing client ${client.addr} that reached max query buffer length (${server.settings.queryBufferLimit} bytes)`,
+          );
+          return BLOCK_ABORTED;
+        }
+      }
+      return settled!;
+    } finally {
+      this.#blocked = false;
+      if (!done) server.blocking.cancel(client.id);
+    }
+  }
+
+  /** One read into a fresh buffer (while blocked); null at EOF or on error. */
+  async #readSide(): Promise<Uint8Array | null> {
+    const side = new Uint8Array(READ_BUFFER_SIZE);
+    try {
+      const n = await this.#conn.read(side);
+      if (n === null) return null;
+      this.#server.stats.netInputBytes += n;
+      return side.subarray(0, n);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The bytes of the side read in flight (it is then no longer in flight). */
+  async #takeSideRead(): Promise<Uint8Array | null> {
+    const r = await this.#sideRead!;
+    this.#sideRead = undefined;
+    return r;
   }
 
   /** After a command of a client with auth, pub/sub or CLIENT REPLY state. */
@@ -397,6 +501,9 @@ export class Connection implements ClientHandle {
     }
   }
 }
+
+/** {@linkcode Connection}'s "the blocked command's connection ended" result. */
+const BLOCK_ABORTED = Symbol("block aborted");
 
 /** Writes all of `data` (a socket write may be partial). */
 export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {

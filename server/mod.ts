@@ -52,7 +52,7 @@ export {
   unknownCommandError,
 } from "./command.ts";
 export { Message, PubSub, type PubSubOptions, Subscriber } from "./pubsub.ts";
-export { formatNotifyFlags, notifyHook, parseNotifyFlags } from "./notify.ts";
+export { formatNotifyFlags, notifyHook, parseNotifyFlags } from "./db/notify.ts";
 export {
   cloneValue,
   Entry,
@@ -63,7 +63,7 @@ export {
   typeOf,
   type Value,
   WRONGTYPE,
-} from "./keyspace.ts";
+} from "./db/keyspace.ts";
 export { builtinCommands, createCommandTable } from "./commands/mod.ts";
 export { Config, type ConfigParam } from "./config.ts";
 export { globMatch } from "./glob.ts";

@@ -25,9 +25,10 @@ import { createCommandTable } from "./commands/mod.ts";
 import { configParams } from "./commands/server.ts";
 import { Config } from "./config.ts";
 import { Connection, writeAll } from "./connection.ts";
-import { Keyspace } from "./keyspace.ts";
+import { Keyspace } from "./db/keyspace.ts";
 import { Logger, type LogLevel, type LogSink } from "./log.ts";
 import { PubSub } from "./pubsub.ts";
+import { Blocking } from "./db/blocking.ts";
 import { setRequirePass } from "./auth.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serve}. */
@@ -157,6 +158,7 @@ export function createServerState(init: ServerStateInit = {}): ServerState {
     commands: createCommandTable(init.commands),
     db,
     pubsub,
+    blocking: new Blocking(db),
     stats,
     runId,
   };
@@ -335,6 +337,7 @@ class ServerImpl implements Server {
     }
     clearInterval(this.#cron);
     this.state.pubsub.close();
+    this.state.blocking.close();
     this.db.close();
     rx.close();
   }

@@ -225,7 +225,7 @@ Deno.test("notify hook fires 'expired' for lazy and active expiry", () => {
   let now = T0;
   using db = new Keyspace({ clock: () => now, sweepIntervalMs: 0 });
   const events: string[] = [];
-  db.notify = (event, key) => events.push(`${event}:${key}`);
+  db.notify = (_cls, event, key) => events.push(`${event}:${key}`);
   db.set("lazy", utf8("v"), now + 1);
   db.set("active", utf8("v"), now + 1);
   now += 2;

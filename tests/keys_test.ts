@@ -24,6 +24,8 @@ function value(srv: TestServer, key: string): string | null {
 /** A stand-in for a future non-string type. */
 class FakeList implements RedisObject {
   readonly type = "list";
+  readonly size = 1;
+  readonly encoding = "quicklist";
   constructor(public items: string[]) {}
   clone(): FakeList {
     return new FakeList([...this.items]);

@@ -32,6 +32,8 @@ import { lcs } from "../server/lcs.ts";
 // real LPUSH of redis-server, which also replies :1 on a new key).
 class FakeList implements RedisObject {
   readonly type = "list";
+  readonly size = 1;
+  readonly encoding = "quicklist";
   clone(): RedisObject {
     return new FakeList();
   }

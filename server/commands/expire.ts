@@ -8,6 +8,7 @@
 import { type Frame, ReplyError } from "../../resp/frame.ts";
 import { toBinary } from "../../resp/bytes.ts";
 import type { Command, Context, Handler } from "../command.ts";
+import { NOTIFY_GENERIC } from "../db/notify.ts";
 import { cText, expireAtArg, formatError, isOption, type TimeUnit } from "../args.ts";
 
 const NX = 1;
@@ -57,10 +58,10 @@ function expireGeneric(name: string, unit: TimeUnit, absolute: boolean): Handler
     }
     if (when <= now) {
       db.delete(key);
-      db.notify("del", key);
+      db.changed(key, NOTIFY_GENERIC, "del");
     } else {
       db.setExpiry(key, when);
-      db.notify("expire", key);
+      db.changed(key, NOTIFY_GENERIC, "expire");
     }
     return 1;
   };
@@ -148,7 +149,7 @@ export const expireCommands: Command[] = [
     handler: (ctx, args) => {
       const key = toBinary(args[1]);
       if (!ctx.db.persist(key)) return 0;
-      ctx.db.notify("persist", key);
+      ctx.db.changed(key, NOTIFY_GENERIC, "persist");
       return 1;
     },
   },

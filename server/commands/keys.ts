@@ -16,7 +16,8 @@ import {
   NO_SUCH_KEY,
   SYNTAX_ERROR,
 } from "../args.ts";
-import { cloneValue, typeOf } from "../keyspace.ts";
+import { cloneValue, typeOf } from "../db/keyspace.ts";
+import { NOTIFY_GENERIC } from "../db/notify.ts";
 import { globMatch, isMatchAll } from "../glob.ts";
 
 const SAME_OBJECT = new ReplyError("ERR source and destination objects are the same");
@@ -38,7 +39,7 @@ function del(ctx: Context, args: Uint8Array[]): number {
     const key = toBinary(args[i]);
     if (db.delete(key)) {
       n++;
-      db.notify("del", key);
+      db.changed(key, NOTIFY_GENERIC, "del");
     }
   }
   return n;
@@ -87,8 +88,8 @@ function rename(ctx: Context, args: Uint8Array[], nx: boolean): Frame {
   const { value, expiresAt } = e;
   db.delete(src);
   db.set(dst, value, expiresAt);
-  db.notify("rename_from", src);
-  db.notify("rename_to", dst);
+  db.changed(src, NOTIFY_GENERIC, "rename_from");
+  db.changed(dst, NOTIFY_GENERIC, "rename_to");
   return nx ? 1 : OK;
 }
 
@@ -291,7 +292,7 @@ export const keyCommands: Command[] = [
         db.delete(dst);
       }
       db.set(dst, cloneValue(e.value), e.expiresAt);
-      db.notify("copy_to", dst);
+      db.changed(dst, NOTIFY_GENERIC, "copy_to");
       return 1;
     },
   },

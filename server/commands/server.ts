@@ -35,7 +35,12 @@ import type { ConfigParam } from "../config.ts";
 import { cText, formatError, SYNTAX_ERROR } from "../args.ts";
 import { setRequirePass } from "../auth.ts";
 import { commandDocsReply } from "./docs.ts";
-import { formatNotifyFlags, NOTIFY_FLAGS_ERROR, notifyHook, parseNotifyFlags } from "../notify.ts";
+import {
+  formatNotifyFlags,
+  NOTIFY_FLAGS_ERROR,
+  notifyHook,
+  parseNotifyFlags,
+} from "../db/notify.ts";
 
 const MEMORY_UNITS: Record<string, number> = {
   "": 1,
@@ -684,9 +689,9 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["maxclients", ctx.server.settings.maxClients],
       ["client_recent_max_input_buffer", maxIn],
       ["client_recent_max_output_buffer", maxOut],
-      ["blocked_clients", 0],
+      ["blocked_clients", ctx.server.blocking.blockedClients],
       ["tracking_clients", 0],
-      ["clients_in_timeout_table", 0],
+      ["clients_in_timeout_table", ctx.server.blocking.withTimeout],
     ];
   }],
   ["Memory", () => {

@@ -31,7 +31,8 @@
 import { type Frame, OK, ReplyError, RespMap } from "../../resp/frame.ts";
 import { parseInteger, toBinary } from "../../resp/bytes.ts";
 import { arityError, type Command, type Context } from "../command.ts";
-import type { Entry } from "../keyspace.ts";
+import { type Entry, STRING, valueAs } from "../db/keyspace.ts";
+import { NOTIFY_GENERIC, NOTIFY_STRING } from "../db/notify.ts";
 import {
   expireTimeArg,
   int64Arg,
@@ -40,7 +41,6 @@ import {
   NOT_INTEGER,
   SYNTAX_ERROR,
   type TimeUnit,
-  WRONGTYPE,
 } from "../args.ts";
 import {
   addLongDouble,
@@ -121,9 +121,7 @@ function asciiBytes(s: string): Uint8Array {
 
 /** The string value of a live entry, or WRONGTYPE. */
 function stringOf(e: Entry): Uint8Array {
-  const v = e.value;
-  if (v instanceof Uint8Array) return v;
-  throw WRONGTYPE;
+  return valueAs(e, STRING);
 }
 
 /**
@@ -271,8 +269,8 @@ function setGeneric(
   const value = copyBytes(valueArg);
   if (flags & KEEPTTL) db.setKeepTtl(key, value);
   else db.set(key, value, at);
-  db.notify("set", key);
-  if (expireArg !== undefined) db.notify("expire", key);
+  db.changed(key, NOTIFY_STRING, "set");
+  if (expireArg !== undefined) db.changed(key, NOTIFY_GENERIC, "expire");
   return flags & GET ? old : okReply;
 }
 
@@ -281,7 +279,7 @@ function setCommand(ctx: Context, args: Uint8Array[]): Frame {
     // the hot path: no options
     const key = toBinary(args[1]);
     ctx.db.set(key, copyBytes(args[2]));
-    ctx.db.notify("set", key);
+    ctx.db.changed(key, NOTIFY_STRING, "set");
     return OK;
   }
   const { flags, expire } = parseStringOptions(args, true);
@@ -289,10 +287,7 @@ function setCommand(ctx: Context, args: Uint8Array[]): Frame {
 }
 
 function getCommand(ctx: Context, args: Uint8Array[]): Frame {
-  const e = ctx.db.get(toBinary(args[1]));
-  if (e === undefined) return null;
-  const v = e.value;
-  return v instanceof Uint8Array ? v : WRONGTYPE;
+  return ctx.db.read(toBinary(args[1]), STRING) ?? null;
 }
 
 function getexCommand(ctx: Context, args: Uint8Array[]): Frame {
@@ -306,13 +301,13 @@ function getexCommand(ctx: Context, args: Uint8Array[]): Frame {
     const at = expireFromOptions(ctx, flags, expire, "getex");
     if (flags & (EXAT | PXAT) && at <= db.now()) {
       db.delete(key);
-      db.notify("del", key);
+      db.changed(key, NOTIFY_GENERIC, "del");
     } else {
       db.setExpiry(key, at);
-      db.notify("expire", key);
+      db.changed(key, NOTIFY_GENERIC, "expire");
     }
   } else if (flags & PERSIST) {
-    if (db.persist(key)) db.notify("persist", key);
+    if (db.persist(key)) db.changed(key, NOTIFY_GENERIC, "persist");
   }
   return value;
 }
@@ -321,7 +316,7 @@ function getsetCommand(ctx: Context, args: Uint8Array[]): Frame {
   const key = toBinary(args[1]);
   const old = ctx.db.getString(key);
   ctx.db.set(key, copyBytes(args[2]));
-  ctx.db.notify("set", key);
+  ctx.db.changed(key, NOTIFY_STRING, "set");
   return old;
 }
 
@@ -330,7 +325,7 @@ function getdelCommand(ctx: Context, args: Uint8Array[]): Frame {
   const old = ctx.db.getString(key);
   if (old !== null) {
     ctx.db.delete(key);
-    ctx.db.notify("del", key);
+    ctx.db.changed(key, NOTIFY_GENERIC, "del");
   }
   return old;
 }
@@ -340,8 +335,7 @@ function mgetCommand(ctx: Context, args: Uint8Array[]): Frame {
   const out: Frame[] = new Array(args.length - 1);
   for (let i = 1; i < args.length; i++) {
     const e = db.get(toBinary(args[i]));
-    const v = e === undefined ? null : e.value;
-    out[i - 1] = v instanceof Uint8Array ? v : null;
+    out[i - 1] = e !== undefined && STRING.is(e.value) ? e.value : null;
   }
   return out;
 }
@@ -357,7 +351,7 @@ function msetGeneric(ctx: Context, args: Uint8Array[], nx: boolean): Frame {
   for (let i = 1; i < args.length; i += 2) {
     const key = toBinary(args[i]);
     db.set(key, copyBytes(args[i + 1]));
-    db.notify("set", key);
+    db.changed(key, NOTIFY_STRING, "set");
   }
   return nx ? 1 : OK;
 }
@@ -372,7 +366,7 @@ function appendCommand(ctx: Context, args: Uint8Array[]): Frame {
   const e = db.get(key);
   if (e === undefined) {
     db.set(key, copyBytes(add));
-    db.notify("append", key);
+    db.changed(key, NOTIFY_STRING, "append");
     return add.length;
   }
   const v = stringOf(e);
@@ -380,7 +374,7 @@ function appendCommand(ctx: Context, args: Uint8Array[]): Frame {
   const out = writable(v, v.length + add.length);
   out.set(add, v.length);
   e.value = out;
-  db.notify("append", key);
+  db.changed(key, NOTIFY_STRING, "append");
   return out.length;
 }
 
@@ -422,7 +416,7 @@ function setrangeCommand(ctx: Context, args: Uint8Array[]): Frame {
     const out = ownedZeros(off + value.length);
     out.set(value, off);
     db.set(key, out);
-    db.notify("setrange", key);
+    db.changed(key, NOTIFY_STRING, "setrange");
     return out.length;
   }
   const v = stringOf(e);
@@ -432,7 +426,7 @@ function setrangeCommand(ctx: Context, args: Uint8Array[]): Frame {
   const out = writable(v, off + value.length);
   out.set(value, off);
   e.value = out;
-  db.notify("setrange", key);
+  db.changed(key, NOTIFY_STRING, "setrange");
   return out.length;
 }
 
@@ -460,7 +454,7 @@ function incrBy(ctx: Context, keyArg: Uint8Array, incr: number | bigint): Frame 
   const bytes = intBytes(result);
   if (e !== undefined) e.value = bytes;
   else db.set(key, bytes);
-  db.notify("incrby", key);
+  db.changed(key, NOTIFY_STRING, "incrby");
   return result;
 }
 
@@ -500,7 +494,7 @@ function incrbyfloatCommand(ctx: Context, args: Uint8Array[]): Frame {
   const bytes = asciiBytes(text);
   if (e !== undefined) e.value = bytes;
   else db.set(key, bytes);
-  db.notify("incrbyfloat", key);
+  db.changed(key, NOTIFY_STRING, "incrbyfloat");
   return bytes;
 }
 
@@ -536,7 +530,7 @@ function setbitCommand(ctx: Context, args: Uint8Array[]): Frame {
   const old = (out[byte] >> shift) & 1;
   if (on === 1) out[byte] |= 1 << shift;
   else out[byte] &= ~(1 << shift);
-  db.notify("setbit", key);
+  db.changed(key, NOTIFY_STRING, "setbit");
   return old;
 }
 
@@ -620,8 +614,8 @@ function lcsCommand(ctx: Context, args: Uint8Array[]): Frame {
   const ea = db.get(toBinary(args[1]));
   const eb = db.get(toBinary(args[2]));
   if (
-    (ea !== undefined && !(ea.value instanceof Uint8Array)) ||
-    (eb !== undefined && !(eb.value instanceof Uint8Array))
+    (ea !== undefined && !STRING.is(ea.value)) ||
+    (eb !== undefined && !STRING.is(eb.value))
   ) {
     throw LCS_TYPES;
   }

@@ -20,21 +20,69 @@
  * @module
  */
 
-import { ReplyError } from "../resp/frame.ts";
+import { ReplyError } from "../../resp/frame.ts";
+import { NOTIFY_EXPIRED, NOTIFY_GENERIC, NOTIFY_KEY_MISS, NOTIFY_NEW } from "./notify.ts";
+import { DEFAULT_ENCODING_LIMITS, type EncodingLimits } from "../types/limits.ts";
 
 /**
- * A non-string value (list, hash, set, ...). Future data types implement
- * this; `type` is what `TYPE` replies and what `SCAN ... TYPE` matches.
+ * A non-string value (list, hash, set, zset, stream, ...): the data
+ * structures under `server/types/` implement it. `type` is what `TYPE`
+ * replies and what `SCAN ... TYPE` matches.
  */
 export interface RedisObject {
   /** The Redis type name: `list`, `hash`, `set`, `zset`, `stream`. */
   readonly type: string;
+  /**
+   * Number of elements. A collection whose size drops to 0 is removed from
+   * the keyspace by {@linkcode Keyspace.changed} (Redis never keeps an empty
+   * list, hash, set or zset); a type that may stay empty (a stream) reports
+   * a size that is never 0 or is never passed there.
+   */
+  readonly size: number;
+  /** Redis's encoding name for OBJECT ENCODING (`listpack`, `hashtable`, ...). */
+  readonly encoding: string;
   /** A deep copy, for `COPY`. */
   clone(): RedisObject;
 }
 
 /** A stored value: bytes for the string type, a {@linkcode RedisObject} otherwise. */
 export type Value = Uint8Array | RedisObject;
+
+/**
+ * A value type as the keyspace's typed lookups take it: its name, a type
+ * test and, for collections, how to make an empty one. The type modules
+ * under `server/types/` export one each (`HASH`, `LIST`, ...).
+ *
+ * @example
+ * ```ts
+ * import { STRING } from "./keyspace.ts";
+ * console.log(STRING.name, STRING.is(new Uint8Array(0))); // "string" true
+ * ```
+ */
+export interface ValueType<T extends Value> {
+  /** The Redis type name (`TYPE`'s reply). */
+  readonly name: string;
+  /** Whether `value` is of this type. */
+  is(value: Value): value is T;
+  /** A new empty value, for {@linkcode Keyspace.getOrCreate}; `limits` give its first encoding. */
+  create(limits: EncodingLimits): T;
+}
+
+/** The string type: bytes. */
+export const STRING: ValueType<Uint8Array> = {
+  name: "string",
+  is: (value: Value): value is Uint8Array => value instanceof Uint8Array,
+  create: () => new Uint8Array(0),
+};
+
+/**
+ * Something that wants to know when a key is modified (WATCH, blocked
+ * clients): registered per key with {@linkcode Keyspace.listen}.
+ */
+export interface KeyListener {
+  /** Called synchronously by {@linkcode Keyspace.signal} for each key it listens to. */
+  keyModified(key: string): void;
+}
 
 /** The shared `WRONGTYPE` error reply. */
 export const WRONGTYPE: ReplyError = new ReplyError(
@@ -52,6 +100,24 @@ export const WRONGTYPE: ReplyError = new ReplyError(
  */
 export function typeOf(value: Value): string {
   return value instanceof Uint8Array ? "string" : value.type;
+}
+
+/**
+ * The value of a live entry as `type`, or the {@linkcode WRONGTYPE} reply
+ * thrown: for handlers that hold the {@linkcode Entry} (to read its expiry).
+ *
+ * @example
+ * ```ts
+ * import { Keyspace, STRING, valueAs } from "./keyspace.ts";
+ * using db = new Keyspace({ sweepIntervalMs: 0 });
+ * const e = db.set("k", new Uint8Array([1]));
+ * console.log(valueAs(e, STRING)); // Uint8Array [1]
+ * ```
+ */
+export function valueAs<T extends Value>(entry: Entry, type: ValueType<T>): T {
+  const v = entry.value;
+  if (type.is(v)) return v;
+  throw WRONGTYPE;
 }
 
 /** A deep copy of a value (bytes are copied too). */
@@ -100,12 +166,13 @@ export interface KeyspaceOptions {
 }
 
 /**
- * The keyspace event hook: called with Redis's event name (`expired`, `del`,
- * `set`, `expire`, `rename_from`, `new`, `keymiss`, ...) and the binary key
- * string. The server points it at keyspace notifications (`notify.ts`)
+ * The keyspace event hook: called with the event's class (a `NOTIFY_*`
+ * constant of `notify.ts`: `NOTIFY_HASH` for `hset`, `NOTIFY_GENERIC` for
+ * `del`, ... as Redis's code passes it), Redis's event name and the binary
+ * key string. The server points it at keyspace notifications (`notify.ts`)
  * while `notify-keyspace-events` enables any.
  */
-export type NotifyHook = (event: string, key: string) => void;
+export type NotifyHook = (eventClass: number, event: string, key: string) => void;
 
 const noop: NotifyHook = () => {};
 
@@ -122,7 +189,7 @@ const SWEEP_MIN_BATCHES = 10;
 
 /**
  * Database 0. Every read goes through {@linkcode get} (or helpers built on
- * it), which deletes a key found expired and fires `notify("expired", key)`.
+ * it), which deletes a key found expired and fires the `expired` event and the "key modified" signal.
  *
  * Besides the `Map`, live entries sit in a slot array ordered by insertion
  * sequence number: it gives `RANDOMKEY` O(1) picks and `SCAN` a cursor (a
@@ -141,7 +208,13 @@ export class Keyspace {
   #timer: ReturnType<typeof setInterval> | undefined;
   #budgetMs: number;
   #expiredTotal = 0;
+  #listeners = new Map<string, Set<KeyListener>>();
 
+  /**
+   * The thresholds of the compact encodings (`hash-max-listpack-entries`,
+   * ...): CONFIG SET changes them, new and growing collections read them.
+   */
+  readonly limits: EncodingLimits = { ...DEFAULT_ENCODING_LIMITS };
   /** The clock in Unix milliseconds. */
   readonly now: () => number;
   /** Keyspace event hook; replace it to receive events (default: no-op). */
@@ -205,7 +278,7 @@ export class Keyspace {
 
   #miss(key: string): undefined {
     this.misses++;
-    this.notify("keymiss", key);
+    this.notify(NOTIFY_KEY_MISS, "keymiss", key);
     return undefined;
   }
 
@@ -245,11 +318,120 @@ export class Keyspace {
    * {@linkcode WRONGTYPE} reply when it holds another type.
    */
   getString(key: string): Uint8Array | null {
+    return this.read(key, STRING) ?? null;
+  }
+
+  /**
+   * Typed lookup for reading: the value of `key` if it is of `type`,
+   * `undefined` when the key is missing; throws the {@linkcode WRONGTYPE}
+   * reply when it holds another type. Counts as a keyspace hit or miss for
+   * read-only commands (see {@linkcode countLookups}).
+   *
+   * @example
+   * ```ts
+   * import { Keyspace, STRING } from "./keyspace.ts";
+   * using db = new Keyspace({ sweepIntervalMs: 0 });
+   * db.set("k", new Uint8Array([49]));
+   * console.log(db.read("k", STRING)); // Uint8Array [49]
+   * ```
+   */
+  read<T extends Value>(key: string, type: ValueType<T>): T | undefined {
     const e = this.get(key);
-    if (e === undefined) return null;
+    if (e === undefined) return undefined;
     const v = e.value;
-    if (v instanceof Uint8Array) return v;
+    if (type.is(v)) return v;
     throw WRONGTYPE;
+  }
+
+  /**
+   * Typed lookup for writing: as {@linkcode read}, but never counted as a
+   * hit or miss (Redis's `lookupKeyWrite`). Modify the value in place, then
+   * call {@linkcode changed}.
+   */
+  write<T extends Value>(key: string, type: ValueType<T>): T | undefined {
+    const e = this.#map.get(key);
+    if (e === undefined) return undefined;
+    if (e.expiresAt !== 0 && this.now() > e.expiresAt) {
+      this.#expire(e);
+      return undefined;
+    }
+    const v = e.value;
+    if (type.is(v)) return v;
+    throw WRONGTYPE;
+  }
+
+  /**
+   * The value of `key` for writing, created empty (and the key added, with a
+   * `new` event) when missing; throws {@linkcode WRONGTYPE} when the key
+   * holds another type. Validate every argument before calling it: an empty
+   * collection left behind by an error is removed only by the next
+   * {@linkcode changed} on the key.
+   */
+  getOrCreate<T extends Value>(key: string, type: ValueType<T>): T {
+    const v = this.write(key, type);
+    if (v !== undefined) return v;
+    const created = type.create(this.limits);
+    this.#add(key, created, 0);
+    return created;
+  }
+
+  /**
+   * Reports a write to `key`, as every write command does once it has
+   * changed something: fires the "key modified" signal ({@linkcode signal}:
+   * WATCH, blocked clients) and the keyspace event `event` of class
+   * `eventClass` (a `NOTIFY_*` constant). When `value` is given and has
+   * become empty, the key is deleted with a `del` event, as Redis does
+   * after the last element of a collection is removed.
+   *
+   * @example
+   * ```ts
+   * import { Keyspace } from "./keyspace.ts";
+   * import { NOTIFY_STRING } from "./notify.ts";
+   * using db = new Keyspace({ sweepIntervalMs: 0 });
+   * db.notify = (cls, event, key) => console.log(cls === NOTIFY_STRING, event, key);
+   * db.set("k", new Uint8Array([1]));
+   * db.changed("k", NOTIFY_STRING, "set"); // true set k
+   * ```
+   */
+  changed(key: string, eventClass: number, event: string, value?: RedisObject): void {
+    if (this.#listeners.size !== 0) this.signal(key);
+    this.notify(eventClass, event, key);
+    if (value !== undefined && value.size === 0) {
+      const e = this.#map.get(key);
+      if (e !== undefined && e.value === value) {
+        this.#remove(e);
+        this.notify(NOTIFY_GENERIC, "del", key);
+      }
+    }
+  }
+
+  /**
+   * The "key modified" signal (Redis's `signalModifiedKey`): tells every
+   * listener of `key`. {@linkcode changed} calls it; call it directly only
+   * for a modification that fires no event.
+   */
+  signal(key: string): void {
+    const set = this.#listeners.get(key);
+    if (set === undefined) return;
+    for (const l of set) l.keyModified(key);
+  }
+
+  /** Starts telling `listener` about modifications of `key`. */
+  listen(key: string, listener: KeyListener): void {
+    let set = this.#listeners.get(key);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(key, set);
+    }
+    set.add(listener);
+  }
+
+  /** Stops telling `listener` about `key`. */
+  unlisten(key: string, listener: KeyListener): void {
+    const set = this.#listeners.get(key);
+    if (set === undefined) return;
+    set.delete(listener);
+    if (set.size === 0) this.#listeners.delete(key);
   }
 
   /**
@@ -315,8 +497,14 @@ export class Keyspace {
     return true;
   }
 
-  /** Removes every key. */
+  /**
+   * Removes every key (FLUSHALL, FLUSHDB). Listeners of keys that existed
+   * are signalled first, as Redis touches watched keys on a flush.
+   */
   clear(): void {
+    if (this.#listeners.size !== 0) {
+      for (const key of [...this.#listeners.keys()]) if (this.has(key)) this.signal(key);
+    }
     this.#map = new Map();
     this.#slots = [];
     this.#dead = 0;
@@ -479,14 +667,15 @@ export class Keyspace {
     this.#slots.push(e);
     this.#map.set(key, e);
     if (expiresAt !== 0) this.#volatile.add(e);
-    this.notify("new", key);
+    this.notify(NOTIFY_NEW, "new", key);
     return e;
   }
 
   #expire(e: Entry): void {
     this.#remove(e);
     this.#expiredTotal++;
-    this.notify("expired", e.key);
+    this.notify(NOTIFY_EXPIRED, "expired", e.key);
+    if (this.#listeners.size !== 0) this.signal(e.key);
   }
 
   #remove(e: Entry): void {

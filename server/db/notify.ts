@@ -5,10 +5,9 @@
  * `__keyevent@0__:<event>` (payload: the key), published through the
  * pub/sub hub like any PUBLISH.
  *
- * Commands report events with `ctx.db.notify(event, key)`; each event name
- * belongs to one class (`del` is generic, `set` is string, `expired` is
- * its own class, ...), and is published only when its class and `K`
- * and/or `E` are enabled.
+ * Commands report events with `ctx.db.changed(key, NOTIFY_HASH, "hset")`:
+ * the caller names the event's class, as Redis's code does, and the event
+ * is published only when its class and `K` and/or `E` are enabled.
  *
  * @example
  * ```ts
@@ -20,9 +19,9 @@
  * @module
  */
 
-import { fromBinary, utf8 } from "../resp/bytes.ts";
+import { fromBinary, utf8 } from "../../resp/bytes.ts";
 import type { NotifyHook } from "./keyspace.ts";
-import type { PubSub } from "./pubsub.ts";
+import type { PubSub } from "../pubsub.ts";
 
 /** `K`: publish on `__keyspace@<db>__:<key>`. */
 export const NOTIFY_KEYSPACE = 1 << 0;
@@ -124,36 +123,6 @@ export function formatNotifyFlags(flags: number): string {
   return s;
 }
 
-/**
- * The class of each event name the commands report (Redis passes the class
- * with each call; here the name determines it). Names not listed are
- * generic.
- */
-export const EVENT_CLASSES: ReadonlyMap<string, number> = new Map([
-  ["del", NOTIFY_GENERIC],
-  ["expire", NOTIFY_GENERIC],
-  ["persist", NOTIFY_GENERIC],
-  ["rename_from", NOTIFY_GENERIC],
-  ["rename_to", NOTIFY_GENERIC],
-  ["copy_to", NOTIFY_GENERIC],
-  ["expired", NOTIFY_EXPIRED],
-  ["evicted", NOTIFY_EVICTED],
-  ["keymiss", NOTIFY_KEY_MISS],
-  ["new", NOTIFY_NEW],
-  ["set", NOTIFY_STRING],
-  ["setrange", NOTIFY_STRING],
-  ["append", NOTIFY_STRING],
-  ["incrby", NOTIFY_STRING],
-  ["incrbyfloat", NOTIFY_STRING],
-  ["setbit", NOTIFY_STRING],
-  ["lpush", NOTIFY_LIST],
-  ["rpush", NOTIFY_LIST],
-  ["sadd", NOTIFY_SET],
-  ["hset", NOTIFY_HASH],
-  ["zadd", NOTIFY_ZSET],
-  ["xadd", NOTIFY_STREAM],
-]);
-
 const KEYSPACE_PREFIX = "__keyspace@0__:";
 const KEYEVENT_PREFIX = "__keyevent@0__:";
 
@@ -166,11 +135,11 @@ const KEYEVENT_PREFIX = "__keyevent@0__:";
  *
  * @example
  * ```ts
- * import { PubSub } from "./pubsub.ts";
- * import { notifyHook, parseNotifyFlags } from "./notify.ts";
+ * import { PubSub } from "../pubsub.ts";
+ * import { notifyHook, NOTIFY_STRING, parseNotifyFlags } from "./notify.ts";
  * using hub = new PubSub();
  * const hook = notifyHook(parseNotifyFlags("KEA")!, hub)!;
- * hook("set", "greeting"); // publishes (to nobody: no subscriber)
+ * hook(NOTIFY_STRING, "set", "greeting"); // publishes (to nobody: no subscriber)
  * ```
  */
 export function notifyHook(flags: number, hub: PubSub): NotifyHook | undefined {
@@ -179,9 +148,8 @@ export function notifyHook(flags: number, hub: PubSub): NotifyHook | undefined {
   const keyspace = (flags & NOTIFY_KEYSPACE) !== 0;
   const keyevent = (flags & NOTIFY_KEYEVENT) !== 0;
   const eventBytes = new Map<string, Uint8Array>();
-  return (event: string, key: string) => {
-    const cls = EVENT_CLASSES.get(event) ?? NOTIFY_GENERIC;
-    if ((flags & cls) === 0 || !hub.active) return;
+  return (eventClass: number, event: string, key: string) => {
+    if ((flags & eventClass) === 0 || !hub.active) return;
     let name = eventBytes.get(event);
     if (name === undefined) {
       name = utf8(event);
