@@ -76,6 +76,14 @@ export type CommandFlag =
 export type Handler = (ctx: Context, args: Uint8Array[]) => Frame | Promise<Frame>;
 
 /**
+ * A family's handlers keyed by full lower-case command name (`hset`, or
+ * `object|encoding` for a subcommand). Everything else about a command
+ * (arity, flags, key specs, ACL categories, docs) comes from the one
+ * metadata table generated from Redis 7.0.15 (`commands/meta.ts`).
+ */
+export type HandlerMap = Readonly<Record<string, Handler>>;
+
+/**
  * One command, as data. Adding a command is adding one such object to the
  * array exported by a family file under `server/commands/`.
  */

@@ -41,6 +41,7 @@ export {
   createClientState,
   execute,
   type Handler,
+  type HandlerMap,
   NO_REPLY,
   NOAUTH_ERROR,
   type OutputLimit,

@@ -22,6 +22,23 @@ import { expireCommands } from "./expire.ts";
 import { serverCommands } from "./server.ts";
 import { pubsubCommands } from "./pubsub.ts";
 import { withDocs } from "./docs.ts";
+import type { HandlerMap } from "../command.ts";
+import { hashHandlers } from "./hash.ts";
+import { listHandlers } from "./list.ts";
+import { setHandlers } from "./set.ts";
+import { zsetHandlers } from "./zset.ts";
+import { sortHandlers } from "./sort.ts";
+import { objectHandlers } from "./object.ts";
+
+/** The families written as handler maps (metadata from the generated table). */
+export const FAMILY_HANDLERS: readonly HandlerMap[] = [
+  hashHandlers,
+  listHandlers,
+  setHandlers,
+  zsetHandlers,
+  sortHandlers,
+  objectHandlers,
+];
 
 export {
   connectionCommands,
