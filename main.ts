@@ -44,6 +44,11 @@ const addressHelp: [string, string][] = [
   ["--url <url>", "redis://[:password@]host:port instead of --host/--port"],
 ];
 
+const clusterOptions: ParseArgsOptionsConfig = { cluster: { type: "boolean", short: "c" } };
+const clusterHelp: [string, string][] = [
+  ["-c, --cluster", "Redis Cluster: follow MOVED/ASK redirections (like redis-cli -c)"],
+];
+
 /** A flag whose value is wrong: reported like any other usage error. */
 class UsageError extends Error {}
 
@@ -76,8 +81,8 @@ function clientCommand(
   return {
     summary,
     synopsis,
-    help: [...(extra.help ?? []), ...addressHelp],
-    options: { ...addressOptions, ...extra.options },
+    help: [...(extra.help ?? []), ...addressHelp, ...clusterHelp],
+    options: { ...addressOptions, ...clusterOptions, ...extra.options },
     minArgs,
     maxArgs,
     run: (values, args) =>
@@ -85,6 +90,7 @@ function clientCommand(
         ...addressFlags(values),
         ex: integerFlag(values, "ex", 1, Number.MAX_SAFE_INTEGER),
         px: integerFlag(values, "px", 1, Number.MAX_SAFE_INTEGER),
+        cluster: values.cluster === true,
       }),
   };
 }

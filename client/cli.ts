@@ -6,6 +6,10 @@
  * Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
  * 3 the server could not be reached (one line on stderr).
  *
+ * With `cluster: true` (`--cluster`, `-c`) the command is sent through a
+ * {@linkcode ClusterClient}, which follows MOVED/ASK redirections like
+ * `redis-cli -c`.
+ *
  * `main.ts` parses the flags and calls {@linkcode runCli}; this module only
  * reads each command's positional arguments.
  *
@@ -33,6 +37,7 @@ import { describeError } from "./connection.ts";
 import { ConnectionError } from "./errors.ts";
 import { type ClientOptions, resolveOptions } from "./options.ts";
 import { Subscriber } from "./subscriber.ts";
+import { ClusterClient, ClusterError } from "./cluster.ts";
 
 /** The CLI client subcommands. */
 export type CliCommand = "ping" | "get" | "set" | "del" | "publish" | "subscribe";
@@ -49,6 +54,12 @@ export interface CliOptions {
   ex?: number;
   /** `set`: expire after this many milliseconds. */
   px?: number;
+  /**
+   * Talk to a Redis Cluster: the command goes to the node serving its key
+   * and redirections are followed (like `redis-cli -c`). A server that is
+   * not in cluster mode is used as is.
+   */
+  cluster?: boolean;
 }
 
 /** A text sink (stdout or stderr); `write` may return a promise, which is awaited. */
@@ -173,6 +184,11 @@ export async function runCli(
     return await subscribe(address, args, clientOptions, out, err, io?.signal);
   }
 
+  if (options.cluster) {
+    const code = await sendToCluster(address, request!, clientOptions, out, err);
+    if (code !== undefined) return code;
+  }
+
   let client: Client;
   try {
     client = await Client.connect(address, { ...clientOptions, reconnect: false });
@@ -187,6 +203,44 @@ export async function runCli(
     return await reportFailure(e, address, out, err);
   } finally {
     await client.destroy();
+  }
+}
+
+/**
+ * Sends `request` through a {@linkcode ClusterClient} and prints the reply;
+ * `undefined` when the server is not in cluster mode (then the caller sends
+ * it the usual way).
+ */
+async function sendToCluster(
+  address: string | { hostname: string; port: number },
+  request: Arg[],
+  options: ClientOptions,
+  out: CliWriter,
+  err: CliWriter,
+): Promise<number | undefined> {
+  let cluster: ClusterClient;
+  try {
+    cluster = await ClusterClient.connect(address, {
+      ...options,
+      reconnect: false,
+      refreshInterval: 0,
+    });
+  } catch (e) {
+    if (e instanceof ReplyError && e.message.includes("cluster support disabled")) return undefined;
+    return await reportFailure(e, address, out, err);
+  }
+  try {
+    const reply = await cluster.send(request);
+    await out.write(formatReply(reply) + "\n");
+    return 0;
+  } catch (e) {
+    if (e instanceof ClusterError) {
+      await err.write(`Error: ${e.message}\n`);
+      return EXIT_REPLY_ERROR;
+    }
+    return await reportFailure(e, address, out, err);
+  } finally {
+    await cluster.close();
   }
 }
 

@@ -48,3 +48,12 @@ export {
   runCli,
 } from "./cli.ts";
 export { type DemoOptions, runDemo } from "./demo.ts";
+export {
+  ClusterClient,
+  type ClusterClientOptions,
+  ClusterError,
+  type ClusterOptions,
+  type Seed,
+} from "./cluster.ts";
+export { ShardedSubscriber, type ShardedSubscriberOptions } from "./cluster_pubsub.ts";
+export { keySlot } from "./cluster_slot.ts";
