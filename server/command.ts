@@ -31,6 +31,7 @@ import type { Logger } from "./log.ts";
 import type { Config } from "./config.ts";
 import type { PubSub, Subscriber } from "./pubsub.ts";
 import type { Blocking } from "./db/blocking.ts";
+import { type CommandDocs, type CommandMeta, metaFromFields } from "./commands/meta.ts";
 
 /**
  * Redis's COMMAND flag names (`COMMAND INFO` reports them).
@@ -84,8 +85,10 @@ export type Handler = (ctx: Context, args: Uint8Array[]) => Frame | Promise<Fram
 export type HandlerMap = Readonly<Record<string, Handler>>;
 
 /**
- * One command, as data. Adding a command is adding one such object to the
- * array exported by a family file under `server/commands/`.
+ * One command, as data. The built-in commands are made from a family's
+ * {@linkcode HandlerMap} and the metadata table (`commands/meta.ts`); an
+ * embedder's own command (`startServer({ commands })`) gives its arity,
+ * flags and key positions here, and COMMAND INFO/DOCS are made from them.
  */
 export interface Command {
   /** Lower-case name, e.g. `get`; for a subcommand its own word, e.g. `get` under `config`. */
@@ -106,88 +109,25 @@ export interface Command {
   readonly summary?: string;
   /**
    * Redis's explicit ACL categories (without `@`), when they differ from
-   * what the group gives (e.g. `["keyspace", "dangerous"]` for KEYS).
-   * Categories implied by flags (`write`, `read`, `fast`/`slow`, `admin`,
-   * `pubsub`, ...) are added either way.
+   * what the group gives. Categories implied by flags are added either way.
    */
   readonly aclCategories?: readonly string[];
   /** Runs the command. Containers (e.g. CONFIG) may omit it and list `subcommands`. */
   readonly handler?: Handler;
   /** Subcommands (`CONFIG GET`, `COMMAND DOCS`); their full name is `parent|name`. */
   readonly subcommands?: readonly Command[];
-  /**
-   * The rest of its COMMAND DOCS entry (since, complexity, history,
-   * arguments, ...). The built-in commands get theirs from the docs table
-   * in `commands/docs.ts`; a command without it is documented by its
-   * summary and group alone.
-   */
+  /** An embedder's command's COMMAND DOCS entry beyond its summary and group. */
   readonly docs?: CommandDocs;
-}
-
-/** Redis's argument types, as COMMAND DOCS names them. */
-export type CommandArgType =
-  | "string"
-  | "integer"
-  | "double"
-  | "key"
-  | "pattern"
-  | "unix-time"
-  | "pure-token"
-  | "oneof"
-  | "block";
-
-/**
- * One argument of a command in Redis 7.0's COMMAND DOCS shape: what
- * `redis-cli` turns into its command-line hints (`SET key value [NX|XX]
- * ...`) and clients into typed signatures.
- */
-export interface CommandArg {
-  /** Its name, e.g. `key`, `seconds`, `condition`. */
-  readonly name: string;
-  /** Its type; `oneof` and `block` have {@linkcode CommandArg.arguments}. */
-  readonly type: CommandArgType;
-  /** For a `key`: the index of the key specification (COMMAND INFO) it belongs to. */
-  readonly keySpecIndex?: number;
-  /** The keyword that precedes it (`EX`), or that it is (a `pure-token`). */
-  readonly token?: string;
-  /** A description of the argument. */
-  readonly summary?: string;
-  /** The Redis version that added it. */
-  readonly since?: string;
-  /** The Redis version that deprecated it. */
-  readonly deprecatedSince?: string;
-  /** It may be left out. */
-  readonly optional?: boolean;
-  /** It may be repeated. */
-  readonly multiple?: boolean;
-  /** Each repetition repeats its token too (`GET p1 GET p2`). */
-  readonly multipleToken?: boolean;
-  /** The alternatives (`oneof`) or the parts (`block`). */
-  readonly arguments?: readonly CommandArg[];
-}
-
-/** A command's COMMAND DOCS entry beyond its summary and group. */
-export interface CommandDocs {
-  /** The Redis version that added the command. */
-  readonly since: string;
-  /** Its time complexity, as Redis words it. */
-  readonly complexity?: string;
-  /** Redis's doc flags, e.g. `["deprecated"]`. */
-  readonly docFlags?: readonly ("deprecated" | "syscmd")[];
-  /** The Redis version that deprecated it. */
-  readonly deprecatedSince?: string;
-  /** What to use instead, e.g. "`SET` with the `NX` argument". */
-  readonly replacedBy?: string;
-  /** Its changes: `[version, description]`, oldest first. */
-  readonly history?: readonly (readonly [string, string])[];
-  /** Its arguments after the name (and subcommand). */
-  readonly arguments?: readonly CommandArg[];
+  /** The metadata of a built-in command (Redis 7.0.15's, from `commands/meta.ts`). */
+  readonly meta?: CommandMeta;
 }
 
 /** A command as registered in a table: with its full name and subcommand index. */
 export interface ResolvedCommand extends Command {
   /** `get`, or `config|get` for a subcommand: the name Redis's errors quote. */
   readonly fullName: string;
+  /** Its metadata: Redis's for a built-in, made from the fields otherwise. */
+  readonly meta: CommandMeta;
   /** The container of a subcommand. */
   readonly parent?: ResolvedCommand;
   /** Subcommands by lower-case name. */
@@ -531,6 +471,7 @@ function resolve(cmd: Command, parent?: ResolvedCommand): ResolvedCommand {
   const self: ResolvedCommand & { subcommandMap?: Map<string, ResolvedCommand> } = {
     ...cmd,
     fullName,
+    meta: cmd.meta ?? metaFromFields(cmd, fullName),
     parent,
     readsKeys: cmd.flags.includes("readonly") && cmd.firstKey > 0,
     noAuth: cmd.flags.includes("no_auth"),

@@ -66,6 +66,13 @@ export {
   WRONGTYPE,
 } from "./db/keyspace.ts";
 export { builtinCommands, createCommandTable } from "./commands/mod.ts";
+export type {
+  CommandArg,
+  CommandArgType,
+  CommandDocs,
+  CommandMeta,
+  KeySpec,
+} from "./commands/meta.ts";
 export { Config, type ConfigParam } from "./config.ts";
 export { globMatch } from "./glob.ts";
 export * as args from "./args.ts";

@@ -17,9 +17,13 @@ import assert from "node:assert/strict";
 import { Decoder } from "../resp/decoder.ts";
 import { encode } from "../resp/encoder.ts";
 import { type Frame, RespMap, RespSet, SimpleString } from "../resp/frame.ts";
-import type { Command, CommandArg } from "../server/command.ts";
-import { builtinCommands, createCommandTable } from "../server/commands/mod.ts";
-import { COMMAND_DOCS } from "../server/commands/docs.ts";
+import type { Command } from "../server/command.ts";
+import {
+  commandsFromHandlers,
+  createCommandTable,
+  FAMILY_HANDLERS,
+} from "../server/commands/mod.ts";
+import { commandMeta, keysOf, METADATA_VERSION } from "../server/commands/meta.ts";
 import {
   type Arg,
   cmd,
@@ -32,19 +36,8 @@ import {
 } from "./helpers.ts";
 
 /**
- * Our commands that Redis 7.0 does not have: their docs follow Redis 7.2,
- * which added them. (A name listed here that Redis 7.0 does have fails the
- * test, so the list cannot go stale.)
- */
-const NOT_IN_REDIS_7_0: ReadonlyMap<string, string> = new Map([
-  ["client|setinfo", "added in Redis 7.2"],
-  ["client|no-touch", "added in Redis 7.2"],
-]);
-
-/**
  * Fields of Redis's COMMAND DOCS entries that we deliberately leave out,
- * with the reason. None: every field Redis 7.0 returns for the commands we
- * implement is reproduced (including `history`).
+ * with the reason. None: the entries are Redis's own (`redis_commands.json`).
  */
 const OMITTED_FIELDS: ReadonlyMap<string, string> = new Map();
 
@@ -99,28 +92,130 @@ async function docsRaw(c: RawClient, ...names: Arg[]): Promise<Uint8Array> {
   return (await c.read(1))[0];
 }
 
-Deno.test("COMMAND DOCS table: every built-in command and subcommand has its entry, and only those", () => {
-  const names = ourNames();
-  for (const n of names) assert.ok(COMMAND_DOCS[n] !== undefined, `no docs for ${n}`);
-  for (const n of Object.keys(COMMAND_DOCS)) assert.ok(names.includes(n), `docs for unknown ${n}`);
-  // the built-in commands carry them
-  const check = (c: Command, prefix: string) => {
-    assert.equal(c.docs, COMMAND_DOCS[prefix + c.name], prefix + c.name);
-    for (const s of c.subcommands ?? []) check(s, c.name + "|");
-  };
-  for (const c of builtinCommands()) check(c, "");
-  // well-formed arguments: parts exactly for oneof/block, a key spec for keys
-  const wellFormed = (a: CommandArg, where: string) => {
-    const nested = a.type === "oneof" || a.type === "block";
-    assert.equal(a.arguments !== undefined, nested, `${where} ${a.name}: arguments`);
-    if (a.type === "key") assert.ok(a.keySpecIndex !== undefined, `${where} ${a.name}: key spec`);
-    if (a.type === "pure-token") assert.ok(a.token !== undefined, `${where} ${a.name}: token`);
-    for (const s of a.arguments ?? []) wellFormed(s, `${where} ${a.name}`);
-  };
-  for (const [n, d] of Object.entries(COMMAND_DOCS)) {
-    assert.match(d.since, /^\d+\.\d+\.\d+$/, n);
-    for (const a of d.arguments ?? []) wellFormed(a, n);
+Deno.test("command metadata: every handler has Redis 7.0.15's metadata and the table holds exactly the handlers", () => {
+  const handled = new Set<string>();
+  for (const map of FAMILY_HANDLERS) {
+    for (const name of Object.keys(map)) {
+      assert.ok(!handled.has(name), `two handlers for ${name}`);
+      handled.add(name);
+      assert.ok(commandMeta(name) !== undefined, `a handler for ${name}, which Redis 7.0.15 lacks`);
+    }
   }
+  // the reverse: every command the table serves (and COMMAND lists) has a
+  // handler; a container without one has subcommands that do
+  const names = ourNames();
+  for (const n of names) {
+    const bar = n.indexOf("|");
+    const container = bar === -1 && names.some((m) => m.startsWith(n + "|"));
+    assert.ok(handled.has(n) || container, `${n} is listed but has no handler`);
+  }
+  for (const n of handled) {
+    assert.ok(names.includes(n), `${n} has a handler but is not in the table`);
+  }
+  // the table's arity, flags and key positions are the metadata's
+  for (const c of createCommandTable()) {
+    const m = commandMeta(c.fullName)!;
+    assert.equal(c.meta, m, c.fullName);
+    assert.deepEqual([c.arity, c.flags, c.firstKey, c.lastKey, c.step], [
+      m.arity,
+      m.flags,
+      m.firstKey,
+      m.lastKey,
+      m.step,
+    ]);
+  }
+  // a handler under a name Redis does not have is refused
+  assert.throws(
+    () => commandsFromHandlers([{ hsetx: () => 0 }]),
+    /'hsetx' has a handler but Redis 7.0.15 has no such command/,
+  );
+  assert.equal(METADATA_VERSION, "7.0.15");
+});
+
+Deno.test("command metadata: key specs find the keys as Redis does", () => {
+  const enc = (s: string) => s.split(" ").map((w) => new TextEncoder().encode(w));
+  const keys = (name: string, line: string) =>
+    keysOf(commandMeta(name)!, enc(line)).map((k) => new TextDecoder().decode(k));
+  assert.deepEqual(keys("rename", "RENAME a b"), ["a", "b"]);
+  assert.deepEqual(keys("mset", "MSET a 1 b 2"), ["a", "b"]);
+  assert.deepEqual(keys("lmove", "LMOVE s d LEFT RIGHT"), ["s", "d"]);
+  assert.deepEqual(keys("zunionstore", "ZUNIONSTORE dst 2 a b WEIGHTS 1 2"), ["dst", "a", "b"]);
+  assert.deepEqual(keys("sort", "SORT l BY w_* STORE out"), ["l", "out"]);
+  assert.deepEqual(keys("blmpop", "BLMPOP 0 2 a b LEFT"), ["a", "b"]);
+  assert.deepEqual(keys("xread", "XREAD COUNT 2 STREAMS s1 s2 0 0"), ["s1", "s2"]);
+});
+
+Deno.test({
+  name: "command metadata: redis_commands.json is what redis-server 7.0.15 reports" +
+    (HAVE_REDIS ? "" : " (ignored: redis-server is not installed)"),
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "scripts/gen_commands.ts", "--check"],
+      cwd: new URL("..", import.meta.url),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, text);
+    assert.match(text, /up to date: \d+ commands/);
+  },
+});
+
+Deno.test({
+  name:
+    "COMMAND INFO, COUNT, LIST and GETKEYS equal redis-server's for every command we implement" +
+    (HAVE_REDIS ? "" : " (ignored: redis-server is not installed)"),
+  ignore: !HAVE_REDIS,
+  fn: async () => {
+    await using redis = await startRedis();
+    await using srv = await startTestServer();
+    await using theirs = await RawClient.connect(redis.port);
+    await using ours = await RawClient.connect(srv.port);
+    const table = createCommandTable();
+    for (const protocol of [2, 3]) {
+      await theirs.call("HELLO", String(protocol));
+      await ours.call("HELLO", String(protocol));
+      for (const name of ourNames()) {
+        const container = table.get(name)?.subcommandMap !== undefined;
+        if (container) continue; // its subcommand list is ours (compared one by one)
+        assert.equal(
+          await ours.call("COMMAND", "INFO", name),
+          await theirs.call("COMMAND", "INFO", name),
+          `COMMAND INFO ${name} (RESP${protocol})`,
+        );
+      }
+      assert.equal(
+        await ours.call("COMMAND", "INFO", "nosuch"),
+        await theirs.call("COMMAND", "INFO", "nosuch"),
+      );
+      for (
+        const line of [
+          "RENAME a b",
+          "MSET a 1 b 2",
+          "GET a",
+          "SET a b EX 10",
+          "PING",
+          "GET",
+          "NOSUCH a",
+          "COPY a b DB 0",
+          "EXPIRE k 10",
+        ]
+      ) {
+        const args = line.split(" ");
+        assert.equal(
+          await ours.call("COMMAND", "GETKEYS", ...args),
+          await theirs.call("COMMAND", "GETKEYS", ...args),
+          `COMMAND GETKEYS ${line}`,
+        );
+      }
+    }
+    // COUNT and LIST tell what we implement: a subset of Redis's
+    const count = Number((await ours.call("COMMAND", "COUNT")).slice(1, -2));
+    assert.equal(count, table.size);
+    const theirCount = Number((await theirs.call("COMMAND", "COUNT")).slice(1, -2));
+    assert.ok(count <= theirCount, `${count} > ${theirCount}`);
+  },
 });
 
 Deno.test("COMMAND DOCS: reply shapes (RESP2 flat, RESP3 maps), all commands, unknown names skipped", async () => {
@@ -166,14 +261,7 @@ Deno.test({
         const t = await docsRaw(theirs, name);
         const o = await docsRaw(ours, name);
         const tDoc = protocol === 3 ? mapOf(decode(t)).get(name) : undefined;
-        if (protocol === 3 && tDoc === undefined) {
-          assert.ok(NOT_IN_REDIS_7_0.has(name), `redis-server 7.0 has no ${name}`);
-          continue;
-        }
-        if (NOT_IN_REDIS_7_0.has(name)) {
-          assert.ok(protocol === 2, `${name} is listed as missing from Redis 7.0 but it has it`);
-          continue;
-        }
+        if (protocol === 3) assert.ok(tDoc !== undefined, `redis-server 7.0 has no ${name}`);
         if (protocol === 2) {
           if (!latin1(t).includes("subcommands")) assert.equal(latin1(o), latin1(t), name);
           continue;
@@ -195,7 +283,6 @@ Deno.test({
         }
         const tSubs = mapOf(tMap.get("subcommands")!), oSubs = mapOf(oMap.get("subcommands")!);
         for (const [sub, doc] of oSubs) {
-          if (NOT_IN_REDIS_7_0.has(sub)) continue;
           assert.ok(tSubs.has(sub), `redis-server 7.0 has no ${sub}`);
           assert.deepEqual(canon(doc), canon(tSubs.get(sub)!), sub);
         }

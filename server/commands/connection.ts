@@ -1,15 +1,14 @@
 /**
  * Connection commands: PING, ECHO, QUIT, SELECT, HELLO, AUTH, RESET, TIME
- * and CLIENT (ID, SETNAME, GETNAME, SETINFO, INFO, LIST, KILL, REPLY,
- * NO-EVICT, NO-TOUCH, HELP), with Redis 7.0's replies and errors (CLIENT
- * SETINFO and NO-TOUCH as Redis 7.2 has them, since client libraries send
- * them).
+ * and CLIENT (ID, SETNAME, GETNAME, INFO, LIST, KILL, REPLY, NO-EVICT,
+ * UNBLOCK, HELP), with Redis 7.0.15's replies and errors.
  *
  * @example
  * ```ts
  * import { CommandTable } from "../command.ts";
- * import { connectionCommands } from "./connection.ts";
- * const table = new CommandTable(connectionCommands);
+ * import { commandsFromHandlers } from "./mod.ts";
+ * import { connectionHandlers } from "./connection.ts";
+ * const table = new CommandTable(commandsFromHandlers([connectionHandlers]));
  * console.log(table.get("client")?.subcommandMap?.has("kill")); // true
  * ```
  *
@@ -29,12 +28,10 @@ import { fromUtf8, utf8 } from "../../resp/bytes.ts";
 import {
   arityError,
   type ClientState,
-  type Command,
-  type CommandFlag,
   type Context,
   GATE_RESP2_PUBSUB,
   type Handler,
-  keyless,
+  type HandlerMap,
   NO_REPLY,
   refreshGate,
   REPLY_OFF,
@@ -45,6 +42,7 @@ import {
   cText,
   DB_OUT_OF_RANGE,
   formatError,
+  int64Arg,
   intArg,
   isOption,
   rangeArg,
@@ -202,8 +200,7 @@ function typeOfClient(c: ClientState): ClientType {
 }
 
 /**
- * One CLIENT LIST / CLIENT INFO line, in Redis's field order (7.2's, with
- * `lib-name` and `lib-ver`). There is no file descriptor to show: `fd=-1`.
+ * One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order. There is no file descriptor to show: `fd=-1`.
  */
 export function clientInfoLine(c: ClientState, now = Date.now()): string {
   const sub = c.pubsub;
@@ -220,9 +217,7 @@ export function clientInfoLine(c: ClientState, now = Date.now()): string {
     Math.max(0, 16384 - qbuf)
   } argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${
     16384 + qbuf + omem
-  } events=r cmd=${
-    c.lastCommand?.fullName ?? "NULL"
-  } user=default redir=-1 resp=${c.protocol} lib-name=${c.libName} lib-ver=${c.libVer}`;
+  } events=r cmd=${c.lastCommand?.fullName ?? "NULL"} user=default redir=-1 resp=${c.protocol}`;
 }
 
 function verbatim(text: string): VerbatimString {
@@ -330,23 +325,25 @@ const clientReply: Handler = (ctx, args) => {
   return NO_REPLY;
 };
 
-const clientSetinfo: Handler = (ctx, args) => {
-  const attr = cText(args[2]);
-  const lower = attr.toLowerCase();
-  if (lower !== "lib-name" && lower !== "lib-ver") {
-    return formatError(`ERR Unrecognized option '${attr}'`);
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR] (Redis checks the reason before the id). */
+const clientUnblock: Handler = (ctx, args) => {
+  let error = false;
+  if (args.length === 4) {
+    if (isOption(args[3], "error")) error = true;
+    else if (!isOption(args[3], "timeout")) {
+      return new ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+    }
   }
-  if (!isPrintableWord(args[3])) {
-    return formatError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
-  }
-  const value = fromUtf8(args[3]);
-  if (lower === "lib-name") ctx.client.libName = value;
-  else ctx.client.libVer = value;
-  return OK;
+  const id = int64Arg(args[2]);
+  return ctx.server.blocking.unblock(Number(id), error) ? 1 : 0;
 };
 
 const CLIENT_HELP = [
   "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+  "CACHING (YES|NO)",
+  "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+  "GETREDIR",
+  "    Return the client ID we are redirecting to when tracking is enabled.",
   "GETNAME",
   "    Return the name of the current connection.",
   "ID",
@@ -371,206 +368,64 @@ const CLIENT_HELP = [
   "    Return information about client connections. Options:",
   "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
   "      Return clients of specified type.",
+  "UNPAUSE",
+  "    Stop the current client pause, resuming traffic.",
+  "PAUSE <timeout> [WRITE|ALL]",
+  "    Suspend all, or just write, clients for <timeout> milliseconds.",
   "REPLY (ON|OFF|SKIP)",
   "    Control the replies sent to the current connection.",
   "SETNAME <name>",
   "    Assign the name <name> to the current connection.",
-  "SETINFO <option> <value>",
-  "    Set client meta attr. Options are:",
-  "    * LIB-NAME: the client lib name.",
-  "    * LIB-VER: the client lib version.",
+  "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+  "    Unblock the specified blocked client.",
+  "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+  "         [OPTIN] [OPTOUT] [NOLOOP]",
+  "    Control server assisted client side caching.",
+  "TRACKINGINFO",
+  "    Report tracking status for the current connection.",
   "NO-EVICT (ON|OFF)",
   "    Protect current client connection from eviction.",
-  "NO-TOUCH (ON|OFF)",
-  "    Will not touch LRU/LFU stats when this mode is on.",
   "HELP",
   "    Prints this help.",
 ].map((line) => new SimpleString(line));
 
-function sub(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  summary: string,
-  handler: Handler,
-): Command {
-  return keyless("connection", name, arity, flags, summary, handler);
-}
-
-const CLIENT_FLAGS: CommandFlag[] = ["noscript", "loading", "stale"];
-const CLIENT_ADMIN: CommandFlag[] = ["admin", "noscript", "loading", "stale"];
-
-const clientCommand: Command = {
-  name: "client",
-  arity: -2,
-  flags: [],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "connection",
-  summary: "A container for client connection commands",
-  subcommands: [
-    sub(
-      "id",
-      2,
-      CLIENT_FLAGS,
-      "Returns the client ID for the current connection",
-      (ctx) => ctx.client.id,
-    ),
-    sub("setname", 3, CLIENT_FLAGS, "Set the current connection name", (ctx, args) => {
-      if (!isPrintableWord(args[2])) return BAD_NAME;
-      ctx.client.name = fromUtf8(args[2]);
-      return OK;
-    }),
-    sub(
-      "getname",
-      2,
-      CLIENT_FLAGS,
-      "Get the current connection name",
-      (ctx) => ctx.client.name === "" ? null : ctx.client.name,
-    ),
-    sub("setinfo", 4, CLIENT_FLAGS, "Set client or connection specific info", clientSetinfo),
-    sub(
-      "info",
-      2,
-      CLIENT_FLAGS,
-      "Returns information about the current client connection.",
-      (ctx) => verbatim(clientInfoLine(ctx.client) + "\n"),
-    ),
-    sub("list", -2, CLIENT_ADMIN, "Get the list of client connections", clientList),
-    sub("kill", -3, CLIENT_ADMIN, "Kill the connection of a client", clientKill),
-    sub("reply", 3, CLIENT_FLAGS, "Instruct the server whether to reply to commands", clientReply),
-    sub("no-evict", 3, CLIENT_ADMIN, "Set client eviction mode for the current connection", onOff),
-    sub(
-      "no-touch",
-      3,
-      ["noscript", "loading", "stale"],
-      "Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.",
-      onOff,
-    ),
-    sub(
-      "help",
-      2,
-      ["loading", "stale"],
-      "Show helpful text about the different subcommands",
-      () => CLIENT_HELP,
-    ),
-  ],
-};
-
-const NO_AUTH_FLAGS: CommandFlag[] = [
-  "noscript",
-  "loading",
-  "stale",
-  "fast",
-  "no_auth",
-  "allow_busy",
-];
-
 /** The connection command family. */
-export const connectionCommands: Command[] = [
-  {
-    name: "ping",
-    arity: -1,
-    flags: ["fast"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Ping the server",
-    handler: (ctx, args) => {
-      if (args.length > 2) return arityError("ping");
-      if ((ctx.client.gate & GATE_RESP2_PUBSUB) !== 0) {
-        // RESP2 subscribed mode: a pong array (Redis's pingCommand)
-        return [PONG_BYTES, args.length === 1 ? EMPTY : args[1]] as Frame;
-      }
-      return args.length === 1 ? PONG : args[1];
-    },
+export const connectionHandlers: HandlerMap = {
+  ping: (ctx, args) => {
+    if (args.length > 2) return arityError("ping");
+    if ((ctx.client.gate & GATE_RESP2_PUBSUB) !== 0) {
+      // RESP2 subscribed mode: a pong array (Redis's pingCommand)
+      return [PONG_BYTES, args.length === 1 ? EMPTY : args[1]] as Frame;
+    }
+    return args.length === 1 ? PONG : args[1];
   },
-  {
-    name: "echo",
-    arity: 2,
-    flags: ["loading", "stale", "fast"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Echo the given string",
-    handler: (_ctx, args) => args[1],
+  echo: (_ctx, args) => args[1],
+  quit: (ctx) => {
+    ctx.client.closeAfterReply = true;
+    return OK;
   },
-  {
-    name: "quit",
-    arity: -1,
-    flags: NO_AUTH_FLAGS,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Close the connection",
-    handler: (ctx) => {
-      ctx.client.closeAfterReply = true;
-      return OK;
-    },
+  select: (_ctx, args) => {
+    // only database 0 exists
+    // (Redis parses a C int: beyond it, the integer error)
+    if (rangeArg(args[1], -2147483648, 2147483647) !== 0) return DB_OUT_OF_RANGE;
+    return OK;
   },
-  {
-    name: "select",
-    arity: 2,
-    flags: ["loading", "stale", "fast"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Change the selected database for the current connection",
-    handler: (_ctx, args) => {
-      // only database 0 exists
-      // (Redis parses a C int: beyond it, the integer error)
-      if (rangeArg(args[1], -2147483648, 2147483647) !== 0) return DB_OUT_OF_RANGE;
-      return OK;
-    },
+  hello: hello,
+  auth: auth,
+  reset: reset,
+  time: time,
+  "client|id": (ctx) => ctx.client.id,
+  "client|setname": (ctx, args) => {
+    if (!isPrintableWord(args[2])) return BAD_NAME;
+    ctx.client.name = fromUtf8(args[2]);
+    return OK;
   },
-  {
-    name: "hello",
-    arity: -1,
-    flags: NO_AUTH_FLAGS,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Handshake with Redis",
-    handler: hello,
-  },
-  {
-    name: "auth",
-    arity: -2,
-    flags: NO_AUTH_FLAGS,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Authenticate to the server",
-    handler: auth,
-  },
-  {
-    name: "reset",
-    arity: 1,
-    flags: NO_AUTH_FLAGS,
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "connection",
-    summary: "Reset the connection",
-    handler: reset,
-  },
-  {
-    name: "time",
-    arity: 1,
-    flags: ["loading", "stale", "fast"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "server",
-    summary: "Return the current server time",
-    handler: time,
-  },
-  clientCommand,
-];
+  "client|getname": (ctx) => ctx.client.name === "" ? null : ctx.client.name,
+  "client|unblock": clientUnblock,
+  "client|info": (ctx) => verbatim(clientInfoLine(ctx.client) + "\n"),
+  "client|list": clientList,
+  "client|kill": clientKill,
+  "client|reply": clientReply,
+  "client|no-evict": onOff,
+  "client|help": () => CLIENT_HELP,
+};

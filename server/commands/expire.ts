@@ -7,7 +7,7 @@
 
 import { type Frame, ReplyError } from "../../resp/frame.ts";
 import { toBinary } from "../../resp/bytes.ts";
-import type { Command, Context, Handler } from "../command.ts";
+import type { Context, Handler, HandlerMap } from "../command.ts";
 import { NOTIFY_GENERIC } from "../db/notify.ts";
 import { cText, expireAtArg, formatError, isOption, type TimeUnit } from "../args.ts";
 
@@ -79,78 +79,20 @@ function ttlGeneric(ms: boolean, absolute: boolean): Handler {
   };
 }
 
-function expireCommand(name: string, unit: TimeUnit, absolute: boolean, summary: string): Command {
-  return {
-    name,
-    arity: -3,
-    flags: ["write", "fast"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "generic",
-    summary,
-    handler: expireGeneric(name, unit, absolute),
-  };
-}
-
-function ttlCommand(name: string, ms: boolean, absolute: boolean, summary: string): Command {
-  return {
-    name,
-    arity: 2,
-    flags: ["readonly", "fast"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "generic",
-    summary,
-    handler: ttlGeneric(ms, absolute),
-  };
-}
-
 /** The expiry command family. */
-export const expireCommands: Command[] = [
-  expireCommand("expire", "s", false, "Set a key's time to live in seconds"),
-  expireCommand("pexpire", "ms", false, "Set a key's time to live in milliseconds"),
-  expireCommand(
-    "expireat",
-    "s",
-    true,
-    "Set the expiration for a key as a UNIX timestamp",
-  ),
-  expireCommand(
-    "pexpireat",
-    "ms",
-    true,
-    "Set the expiration for a key as a UNIX timestamp specified in milliseconds",
-  ),
-  ttlCommand("ttl", false, false, "Get the time to live for a key in seconds"),
-  ttlCommand("pttl", true, false, "Get the time to live for a key in milliseconds"),
-  ttlCommand(
-    "expiretime",
-    false,
-    true,
-    "Get the expiration Unix timestamp for a key",
-  ),
-  ttlCommand(
-    "pexpiretime",
-    true,
-    true,
-    "Get the expiration Unix timestamp for a key in milliseconds",
-  ),
-  {
-    name: "persist",
-    arity: 2,
-    flags: ["write", "fast"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "generic",
-    summary: "Remove the expiration from a key",
-    handler: (ctx, args) => {
-      const key = toBinary(args[1]);
-      if (!ctx.db.persist(key)) return 0;
-      ctx.db.changed(key, NOTIFY_GENERIC, "persist");
-      return 1;
-    },
+export const expireHandlers: HandlerMap = {
+  expire: expireGeneric("expire", "s", false),
+  pexpire: expireGeneric("pexpire", "ms", false),
+  expireat: expireGeneric("expireat", "s", true),
+  pexpireat: expireGeneric("pexpireat", "ms", true),
+  ttl: ttlGeneric(false, false),
+  pttl: ttlGeneric(true, false),
+  expiretime: ttlGeneric(false, true),
+  pexpiretime: ttlGeneric(true, true),
+  persist: (ctx, args) => {
+    const key = toBinary(args[1]);
+    if (!ctx.db.persist(key)) return 0;
+    ctx.db.changed(key, NOTIFY_GENERIC, "persist");
+    return 1;
   },
-];
+};

@@ -7,7 +7,7 @@
 
 import { type Frame, OK, ReplyError, SimpleString } from "../../resp/frame.ts";
 import { fromBinary, toBinary } from "../../resp/bytes.ts";
-import type { Command, Context } from "../command.ts";
+import type { Context, HandlerMap } from "../command.ts";
 import {
   DB_OUT_OF_RANGE,
   intArg,
@@ -103,233 +103,87 @@ function flush(ctx: Context, args: Uint8Array[]): Frame {
 }
 
 /** The generic key command family. */
-export const keyCommands: Command[] = [
-  {
-    name: "del",
-    arity: -2,
-    flags: ["write"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 1,
-    group: "generic",
-    summary: "Delete a key",
-    handler: del,
+export const keyHandlers: HandlerMap = {
+  del: del,
+  unlink: del,
+  exists: countExisting,
+  touch: countExisting,
+  type: (ctx, args) => {
+    const v = ctx.db.getValue(toBinary(args[1]));
+    return typeReply(v === undefined ? "none" : typeOf(v));
   },
-  {
-    name: "unlink",
-    arity: -2,
-    flags: ["write", "fast"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 1,
-    group: "generic",
-    summary:
-      "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.",
-    handler: del,
+  keys: (ctx, args) => {
+    const pattern = args[1].slice();
+    const all = isMatchAll(pattern);
+    const out: Uint8Array[] = [];
+    ctx.db.forEach((e) => {
+      const key = fromBinary(e.key);
+      if (all || globMatch(pattern, key)) out.push(key);
+    });
+    return out;
   },
-  {
-    name: "exists",
-    arity: -2,
-    flags: ["readonly", "fast"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 1,
-    group: "generic",
-    summary: "Determine if a key exists",
-    handler: countExisting,
-  },
-  {
-    name: "touch",
-    arity: -2,
-    flags: ["readonly", "fast"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 1,
-    group: "generic",
-    summary:
-      "Alters the last access time of a key(s). Returns the number of existing keys specified.",
-    handler: countExisting,
-  },
-  {
-    name: "type",
-    arity: 2,
-    flags: ["readonly", "fast"],
-    firstKey: 1,
-    lastKey: 1,
-    step: 1,
-    group: "generic",
-    summary: "Determine the type stored at key",
-    handler: (ctx, args) => {
-      const v = ctx.db.getValue(toBinary(args[1]));
-      return typeReply(v === undefined ? "none" : typeOf(v));
-    },
-  },
-  {
-    name: "keys",
-    arity: 2,
-    flags: ["readonly"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "generic",
-    aclCategories: ["keyspace", "dangerous"],
-    summary: "Find all keys matching the given pattern",
-    handler: (ctx, args) => {
-      const pattern = args[1].slice();
-      const all = isMatchAll(pattern);
-      const out: Uint8Array[] = [];
-      ctx.db.forEach((e) => {
-        const key = fromBinary(e.key);
-        if (all || globMatch(pattern, key)) out.push(key);
-      });
-      return out;
-    },
-  },
-  {
-    name: "scan",
-    arity: -2,
-    flags: ["readonly"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "generic",
-    summary: "Incrementally iterate the keys space",
-    handler: (ctx, args) => {
-      const cursor = parseCursor(args[1]);
-      let count = 10;
-      let pattern: Uint8Array | null = null;
-      let type: string | null = null;
-      for (let i = 2; i < args.length; i += 2) {
-        if (i + 1 >= args.length) return SYNTAX_ERROR;
-        const opt = args[i];
-        if (isOption(opt, "count")) {
-          count = intArg(args[i + 1]);
-          if (count < 1) return SYNTAX_ERROR;
-        } else if (isOption(opt, "match")) {
-          pattern = args[i + 1];
-          if (isMatchAll(pattern)) pattern = null;
-        } else if (isOption(opt, "type")) {
-          type = toBinary(args[i + 1]).toLowerCase();
-        } else {
-          return SYNTAX_ERROR;
-        }
+  scan: (ctx, args) => {
+    const cursor = parseCursor(args[1]);
+    let count = 10;
+    let pattern: Uint8Array | null = null;
+    let type: string | null = null;
+    for (let i = 2; i < args.length; i += 2) {
+      if (i + 1 >= args.length) return SYNTAX_ERROR;
+      const opt = args[i];
+      if (isOption(opt, "count")) {
+        count = intArg(args[i + 1]);
+        if (count < 1) return SYNTAX_ERROR;
+      } else if (isOption(opt, "match")) {
+        pattern = args[i + 1];
+        if (isMatchAll(pattern)) pattern = null;
+      } else if (isOption(opt, "type")) {
+        type = toBinary(args[i + 1]).toLowerCase();
+      } else {
+        return SYNTAX_ERROR;
       }
-      const keys: Uint8Array[] = [];
-      const next = ctx.db.scan(cursor, count, (e) => {
-        if (type !== null && typeOf(e.value) !== type) return;
-        const key = fromBinary(e.key);
-        if (pattern !== null && !globMatch(pattern, key)) return;
-        keys.push(key);
-      });
-      return [String(next), keys];
-    },
+    }
+    const keys: Uint8Array[] = [];
+    const next = ctx.db.scan(cursor, count, (e) => {
+      if (type !== null && typeOf(e.value) !== type) return;
+      const key = fromBinary(e.key);
+      if (pattern !== null && !globMatch(pattern, key)) return;
+      keys.push(key);
+    });
+    return [String(next), keys];
   },
-  {
-    name: "randomkey",
-    arity: 1,
-    flags: ["readonly"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "generic",
-    summary: "Return a random key from the keyspace",
-    handler: (ctx) => {
-      const key = ctx.db.randomKey();
-      return key === undefined ? null : fromBinary(key);
-    },
+  randomkey: (ctx) => {
+    const key = ctx.db.randomKey();
+    return key === undefined ? null : fromBinary(key);
   },
-  {
-    name: "rename",
-    arity: 3,
-    flags: ["write"],
-    firstKey: 1,
-    lastKey: 2,
-    step: 1,
-    group: "generic",
-    summary: "Rename a key",
-    handler: (ctx, args) => rename(ctx, args, false),
-  },
-  {
-    name: "renamenx",
-    arity: 3,
-    flags: ["write", "fast"],
-    firstKey: 1,
-    lastKey: 2,
-    step: 1,
-    group: "generic",
-    summary: "Rename a key, only if the new key does not exist",
-    handler: (ctx, args) => rename(ctx, args, true),
-  },
-  {
-    name: "copy",
-    arity: -3,
-    flags: ["write", "denyoom"],
-    firstKey: 1,
-    lastKey: 2,
-    step: 1,
-    group: "generic",
-    summary: "Copy a key",
-    handler: (ctx, args) => {
-      let replace = false;
-      for (let i = 3; i < args.length; i++) {
-        if (isOption(args[i], "replace")) {
-          replace = true;
-        } else if (isOption(args[i], "db") && i + 1 < args.length) {
-          if (intArg(args[i + 1]) !== 0) return DB_OUT_OF_RANGE;
-          i++;
-        } else {
-          return SYNTAX_ERROR;
-        }
+  rename: (ctx, args) => rename(ctx, args, false),
+  renamenx: (ctx, args) => rename(ctx, args, true),
+  copy: (ctx, args) => {
+    let replace = false;
+    for (let i = 3; i < args.length; i++) {
+      if (isOption(args[i], "replace")) {
+        replace = true;
+      } else if (isOption(args[i], "db") && i + 1 < args.length) {
+        if (intArg(args[i + 1]) !== 0) return DB_OUT_OF_RANGE;
+        i++;
+      } else {
+        return SYNTAX_ERROR;
       }
-      const db = ctx.db;
-      const src = toBinary(args[1]);
-      const dst = toBinary(args[2]);
-      if (src === dst) return SAME_OBJECT;
-      const e = db.get(src);
-      if (e === undefined) return 0;
-      if (db.has(dst)) {
-        if (!replace) return 0;
-        db.delete(dst);
-      }
-      db.set(dst, cloneValue(e.value), e.expiresAt);
-      db.changed(dst, NOTIFY_GENERIC, "copy_to");
-      return 1;
-    },
+    }
+    const db = ctx.db;
+    const src = toBinary(args[1]);
+    const dst = toBinary(args[2]);
+    if (src === dst) return SAME_OBJECT;
+    const e = db.get(src);
+    if (e === undefined) return 0;
+    if (db.has(dst)) {
+      if (!replace) return 0;
+      db.delete(dst);
+    }
+    db.set(dst, cloneValue(e.value), e.expiresAt);
+    db.changed(dst, NOTIFY_GENERIC, "copy_to");
+    return 1;
   },
-  {
-    name: "dbsize",
-    arity: 1,
-    flags: ["readonly", "fast"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "server",
-    aclCategories: ["keyspace"],
-    summary: "Return the number of keys in the selected database",
-    handler: (ctx) => ctx.db.size,
-  },
-  {
-    name: "flushdb",
-    arity: -1,
-    flags: ["write"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "server",
-    aclCategories: ["keyspace", "dangerous"],
-    summary: "Remove all keys from the current database",
-    handler: flush,
-  },
-  {
-    name: "flushall",
-    arity: -1,
-    flags: ["write"],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "server",
-    aclCategories: ["keyspace", "dangerous"],
-    summary: "Remove all keys from all databases",
-    handler: flush,
-  },
-];
+  dbsize: (ctx) => ctx.db.size,
+  flushdb: flush,
+  flushall: flush,
+};

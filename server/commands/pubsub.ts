@@ -12,8 +12,9 @@
  * @example
  * ```ts
  * import { CommandTable } from "../command.ts";
- * import { pubsubCommands } from "./pubsub.ts";
- * const table = new CommandTable(pubsubCommands);
+ * import { commandsFromHandlers } from "./mod.ts";
+ * import { pubsubHandlers } from "./pubsub.ts";
+ * const table = new CommandTable(commandsFromHandlers([pubsubHandlers]));
  * console.log(table.get("subscribe")?.arity); // -2
  * ```
  *
@@ -22,15 +23,7 @@
 
 import { type Frame, Push, ReplyError, SimpleString } from "../../resp/frame.ts";
 import { utf8 } from "../../resp/bytes.ts";
-import {
-  type Command,
-  type CommandFlag,
-  type Context,
-  type Handler,
-  keyless,
-  NO_REPLY,
-  refreshGate,
-} from "../command.ts";
+import { type Context, type Handler, type HandlerMap, NO_REPLY, refreshGate } from "../command.ts";
 import type { Subscriber } from "../pubsub.ts";
 import { asciiUpper, cText, formatError } from "../args.ts";
 
@@ -94,16 +87,6 @@ function unsubscribeHandler(pattern: boolean): Handler {
   };
 }
 
-function command(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  summary: string,
-  handler: Handler,
-): Command {
-  return keyless("pubsub", name, arity, flags, summary, handler);
-}
-
 const PUBSUB_HELP = [
   "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
   "CHANNELS [<pattern>]",
@@ -130,112 +113,28 @@ function subcommandSyntaxError(args: Uint8Array[]): ReplyError {
   );
 }
 
-const INTROSPECTION: CommandFlag[] = ["pubsub", "loading", "stale"];
-
-const pubsubCommand: Command = {
-  name: "pubsub",
-  arity: -2,
-  flags: [],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "pubsub",
-  summary: "A container for Pub/Sub commands",
-  subcommands: [
-    command(
-      "channels",
-      -2,
-      INTROSPECTION,
-      "List active channels",
-      (ctx, args) => {
-        if (args.length > 3) return subcommandSyntaxError(args);
-        return ctx.server.pubsub.channels(args[2]);
-      },
-    ),
-    command(
-      "numsub",
-      -2,
-      INTROSPECTION,
-      "Get the count of subscribers for channels",
-      (ctx, args) => {
-        const out: Frame[] = [];
-        for (let i = 2; i < args.length; i++) out.push(args[i], ctx.server.pubsub.numsub(args[i]));
-        return out;
-      },
-    ),
-    command(
-      "numpat",
-      2,
-      INTROSPECTION,
-      "Get the count of unique patterns pattern subscriptions",
-      (ctx) => ctx.server.pubsub.patternCount,
-    ),
-    command(
-      "shardchannels",
-      -2,
-      INTROSPECTION,
-      "List active shard channels",
-      (_ctx, args) => args.length > 3 ? subcommandSyntaxError(args) : [],
-    ),
-    command(
-      "shardnumsub",
-      -2,
-      INTROSPECTION,
-      "Get the count of subscribers for shard channels",
-      (_ctx, args) => {
-        const out: Frame[] = [];
-        for (let i = 2; i < args.length; i++) out.push(args[i], 0);
-        return out;
-      },
-    ),
-    command(
-      "help",
-      2,
-      ["loading", "stale"],
-      "Show helpful text about the different subcommands",
-      () => PUBSUB_HELP,
-    ),
-  ],
-};
-
-const SUBSCRIBE_FLAGS: CommandFlag[] = ["pubsub", "noscript", "loading", "stale"];
-
 /** The pub/sub command family. */
-export const pubsubCommands: Command[] = [
-  command(
-    "subscribe",
-    -2,
-    SUBSCRIBE_FLAGS,
-    "Listen for messages published to the given channels",
-    subscribeHandler(false),
-  ),
-  command(
-    "unsubscribe",
-    -1,
-    SUBSCRIBE_FLAGS,
-    "Stop listening for messages posted to the given channels",
-    unsubscribeHandler(false),
-  ),
-  command(
-    "psubscribe",
-    -2,
-    SUBSCRIBE_FLAGS,
-    "Listen for messages published to channels matching the given patterns",
-    subscribeHandler(true),
-  ),
-  command(
-    "punsubscribe",
-    -1,
-    SUBSCRIBE_FLAGS,
-    "Stop listening for messages posted to channels matching the given patterns",
-    unsubscribeHandler(true),
-  ),
-  command(
-    "publish",
-    3,
-    ["pubsub", "loading", "stale", "fast"],
-    "Post a message to a channel",
-    (ctx, args) => ctx.server.pubsub.publish(args[1], args[2]),
-  ),
-  pubsubCommand,
-];
+export const pubsubHandlers: HandlerMap = {
+  subscribe: subscribeHandler(false),
+  unsubscribe: unsubscribeHandler(false),
+  psubscribe: subscribeHandler(true),
+  punsubscribe: unsubscribeHandler(true),
+  publish: (ctx, args) => ctx.server.pubsub.publish(args[1], args[2]),
+  "pubsub|channels": (ctx, args) => {
+    if (args.length > 3) return subcommandSyntaxError(args);
+    return ctx.server.pubsub.channels(args[2]);
+  },
+  "pubsub|numsub": (ctx, args) => {
+    const out: Frame[] = [];
+    for (let i = 2; i < args.length; i++) out.push(args[i], ctx.server.pubsub.numsub(args[i]));
+    return out;
+  },
+  "pubsub|numpat": (ctx) => ctx.server.pubsub.patternCount,
+  "pubsub|shardchannels": (_ctx, args) => args.length > 3 ? subcommandSyntaxError(args) : [],
+  "pubsub|shardnumsub": (_ctx, args) => {
+    const out: Frame[] = [];
+    for (let i = 2; i < args.length; i++) out.push(args[i], 0);
+    return out;
+  },
+  "pubsub|help": () => PUBSUB_HELP,
+};

@@ -12,18 +12,14 @@ import {
   OK,
   ReplyError,
   RespMap,
-  RespSet,
   SimpleString,
   VerbatimString,
 } from "../../resp/frame.ts";
 import { fromUtf8, toBinary, utf8 } from "../../resp/bytes.ts";
 import {
-  type Command,
-  type CommandFlag,
   type CommandTable,
   type Context,
-  type Handler,
-  keyless,
+  type HandlerMap,
   type OutputLimit,
   type ResolvedCommand,
   type ServerSettings,
@@ -34,7 +30,8 @@ import process from "node:process";
 import type { ConfigParam } from "../config.ts";
 import { cText, formatError, SYNTAX_ERROR } from "../args.ts";
 import { setRequirePass } from "../auth.ts";
-import { commandDocsReply } from "./docs.ts";
+import { keysOf } from "./meta.ts";
+import type { EncodingLimits } from "../types/limits.ts";
 import {
   formatNotifyFlags,
   NOTIFY_FLAGS_ERROR,
@@ -62,11 +59,13 @@ export function parseMemory(text: string): number | undefined {
   return Number(m[1]) * unit;
 }
 
-function integer(text: string, min: number, max: number): number | string {
+function integer(text: string, min: number | bigint, max: number | bigint): number | string {
   if (!/^-?\d+$/.test(text)) return "argument couldn't be parsed into an integer";
-  const v = Number(text);
-  if (v < min || v > max) return `argument must be between ${min} and ${max} inclusive`;
-  return v;
+  const v = BigInt(text);
+  if (v < BigInt(min) || v > BigInt(max)) {
+    return `argument must be between ${min} and ${max} inclusive`;
+  }
+  return Number(v);
 }
 
 function memory(text: string, min: number): number | string {
@@ -220,6 +219,7 @@ export function configParams(state: ServerState): ConfigParam[] {
         return undefined;
       },
     },
+    ...encodingParams(state.db.limits),
     { name: "port", get: () => String(settings.port) },
     { name: "bind", get: () => settings.host },
     constant("databases", "1"),
@@ -231,6 +231,58 @@ export function configParams(state: ServerState): ConfigParam[] {
 }
 
 const NO_NOTIFY = () => {};
+
+/**
+ * The thresholds of the compact encodings (`hash-max-listpack-entries`,
+ * ...), with their `ziplist` aliases, Redis's ranges and error texts:
+ * entries are integers, values are memory values (`1kb`).
+ */
+function encodingParams(limits: EncodingLimits): ConfigParam[] {
+  const LONG_MAX = 9223372036854775807n;
+  const INT_MAX = 2147483647;
+  const param = (
+    name: string,
+    alias: string | undefined,
+    field: keyof EncodingLimits,
+    parse: (v: string) => number | string,
+  ): ConfigParam => ({
+    name,
+    aliases: alias === undefined ? undefined : [alias],
+    get: () => String(limits[field]),
+    set(v) {
+      const n = parse(v);
+      if (typeof n === "string") return n;
+      limits[field] = n;
+      return undefined;
+    },
+  });
+  const entries = (v: string) => integer(v, 0, LONG_MAX);
+  const bytes = (v: string) => memory(v, 0);
+  return [
+    param(
+      "hash-max-listpack-entries",
+      "hash-max-ziplist-entries",
+      "hashMaxListpackEntries",
+      entries,
+    ),
+    param("hash-max-listpack-value", "hash-max-ziplist-value", "hashMaxListpackValue", bytes),
+    param("set-max-intset-entries", undefined, "setMaxIntsetEntries", entries),
+    param(
+      "zset-max-listpack-entries",
+      "zset-max-ziplist-entries",
+      "zsetMaxListpackEntries",
+      entries,
+    ),
+    param("zset-max-listpack-value", "zset-max-ziplist-value", "zsetMaxListpackValue", bytes),
+    param(
+      "list-max-listpack-size",
+      "list-max-ziplist-size",
+      "listMaxListpackSize",
+      (v) => integer(v, -INT_MAX - 1, INT_MAX),
+    ),
+    param("list-compress-depth", undefined, "listCompressDepth", (v) => integer(v, 0, INT_MAX)),
+  ];
+}
 
 /** `name`: the client's argument as binary text ({@linkcode cText}), or a parameter's name. */
 function configSetError(name: string, problem: string): ReplyError {
@@ -273,228 +325,28 @@ const COMMAND_HELP = [
   "    Prints this help.",
 ].map((line) => new SimpleString(line));
 
-const HELP_SUMMARY = "Show helpful text about the different subcommands";
-
 function hasGlob(arg: Uint8Array): boolean {
   for (const c of arg) if (c === 42 || c === 63 || c === 91) return true;
   return false;
 }
 
-function container(name: string, summary: string, subcommands: Command[]): Command {
-  return {
-    name,
-    arity: -2,
-    flags: [],
-    firstKey: 0,
-    lastKey: 0,
-    step: 0,
-    group: "server",
-    summary,
-    subcommands,
-  };
-}
-
-function sub(
-  name: string,
-  arity: number,
-  flags: CommandFlag[],
-  summary: string,
-  handler: Handler,
-): Command {
-  return keyless("server", name, arity, flags, summary, handler);
-}
-
-const configCommand = container("config", "A container for server configuration commands", [
-  sub(
-    "get",
-    -3,
-    ["admin", "noscript", "loading", "stale"],
-    "Get the values of configuration parameters",
-    (ctx, args) => {
-      const config = ctx.server.config;
-      const seen = new Set<string>();
-      const entries: [Frame, Frame][] = [];
-      for (let i = 2; i < args.length; i++) {
-        if (hasGlob(args[i])) {
-          for (const [name, value] of config.match(args[i])) {
-            if (seen.has(name)) continue;
-            seen.add(name);
-            entries.push([name, value]);
-          }
-        } else {
-          const p = config.get(toBinary(args[i]));
-          if (p === undefined || seen.has(p.name)) continue;
-          seen.add(p.name);
-          entries.push([args[i], p.get()]);
-        }
-      }
-      return new RespMap(entries);
-    },
-  ),
-  sub(
-    "set",
-    -4,
-    ["admin", "noscript", "loading", "stale"],
-    "Set configuration parameters to the given values",
-    (ctx, args) => {
-      if ((args.length & 1) === 1) return SYNTAX_ERROR;
-      const config = ctx.server.config;
-      // check every name first, as Redis does (the first problem is reported) ...
-      const params: ConfigParam[] = [];
-      for (let i = 2; i < args.length; i += 2) {
-        const name = cText(args[i]);
-        const p = config.get(toBinary(args[i]));
-        if (p === undefined) {
-          return formatError(
-            `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
-          );
-        }
-        const problem = p.set === undefined
-          ? "can't set immutable config"
-          : params.includes(p)
-          ? "duplicate parameter"
-          : undefined;
-        if (problem !== undefined) return configSetError(name, problem);
-        params.push(p);
-      }
-      // ... then apply them all, or none: a failure restores the values already set
-      const previous = params.map((p) => p.get());
-      for (let k = 0; k < params.length; k++) {
-        const err = params[k].set!(fromUtf8(args[3 + 2 * k]));
-        if (err !== undefined) {
-          for (let j = 0; j < k; j++) params[j].set!(previous[j]);
-          // Redis names the parameter here, not the argument (`set_configs[i]->name`)
-          return configSetError(params[k].name, err);
-        }
-      }
-      return OK;
-    },
-  ),
-  sub(
-    "resetstat",
-    2,
-    ["admin", "noscript", "loading", "stale"],
-    "Reset the stats returned by INFO",
-    () => OK,
-  ),
-  sub(
-    "rewrite",
-    2,
-    ["admin", "noscript", "loading", "stale"],
-    "Rewrite the configuration file with the in memory configuration",
-    () => new ReplyError("ERR The server is running without a config file"),
-  ),
-  sub("help", 2, ["loading", "stale"], HELP_SUMMARY, () => CONFIG_HELP),
-]);
-
-/** Redis's ACL categories in its bit order (the order COMMAND INFO lists them in). */
-const CATEGORY_ORDER = [
-  "keyspace",
-  "read",
-  "write",
-  "set",
-  "sortedset",
-  "list",
-  "hash",
-  "string",
-  "bitmap",
-  "hyperloglog",
-  "geo",
-  "stream",
-  "pubsub",
-  "admin",
-  "fast",
-  "slow",
-  "blocking",
-  "dangerous",
-  "connection",
-  "transaction",
-  "scripting",
-];
-
-/** Groups whose commands carry the category of the same name (others: none). */
-const GROUP_CATEGORIES: Record<string, string> = {
-  generic: "keyspace",
-  string: "string",
-  bitmap: "bitmap",
-  connection: "connection",
-  list: "list",
-  hash: "hash",
-  set: "set",
-  "sorted-set": "sortedset",
-  stream: "stream",
-  transactions: "transaction",
-};
-
-/** A command's ACL categories: explicit or from its group, plus those its flags imply (as Redis). */
-function categories(cmd: ResolvedCommand): SimpleString[] {
-  const set = new Set<string>(cmd.aclCategories ?? []);
-  // the group's category, unless given explicitly (containers have none)
-  const group = cmd.aclCategories !== undefined || cmd.subcommands !== undefined ||
-      cmd.group === undefined
-    ? undefined
-    : GROUP_CATEGORIES[cmd.group];
-  if (group !== undefined) set.add(group);
-  const f = cmd.flags;
-  if (f.includes("write")) set.add("write");
-  if (f.includes("readonly")) set.add("read");
-  if (f.includes("admin")) set.add("admin").add("dangerous");
-  if (f.includes("pubsub")) set.add("pubsub");
-  if (f.includes("blocking")) set.add("blocking");
-  set.add(f.includes("fast") ? "fast" : "slow");
-  return CATEGORY_ORDER.filter((c) => set.has(c)).map((c) => new SimpleString(`@${c}`));
-}
-
-/**
- * The key specification Redis 7 reports for a command with keys, made
- * from its first/last/step positions (index search, range find).
- */
-function keySpecs(cmd: ResolvedCommand): RespSet {
-  if (cmd.firstKey <= 0) return new RespSet([]);
-  const flags = new RespSet(
-    cmd.flags.includes("write")
-      ? [new SimpleString("RW"), new SimpleString("update")]
-      : [new SimpleString("RO"), new SimpleString("access")],
-  );
-  const last = cmd.lastKey < 0 ? cmd.lastKey : cmd.lastKey - cmd.firstKey;
-  return new RespSet([
-    new RespMap([
-      ["flags", flags],
-      [
-        "begin_search",
-        new RespMap([["type", "index"], ["spec", new RespMap([["index", cmd.firstKey]])]]),
-      ],
-      [
-        "find_keys",
-        new RespMap([
-          ["type", "range"],
-          [
-            "spec",
-            new RespMap([["lastkey", last], ["keystep", cmd.step || 1], ["limit", 0]]),
-          ],
-        ]),
-      ],
-    ]),
-  ]);
-}
-
-/** One COMMAND INFO entry (Redis 7 format: name, arity, flags, keys, categories, tips, key specs, subcommands). */
+/** One COMMAND INFO entry: Redis's, with the subcommands this server has. */
 function commandInfo(cmd: ResolvedCommand): Frame {
+  const own = cmd.meta.info;
   return [
-    cmd.fullName,
-    cmd.arity,
-    new RespSet(cmd.flags.map((f) => new SimpleString(f))),
-    cmd.firstKey,
-    cmd.lastKey,
-    cmd.step,
-    new RespSet(categories(cmd)),
-    new RespSet([]),
-    keySpecs(cmd),
+    ...own.slice(0, 9),
     // (Redis: an empty set without subcommands, an array with them)
-    cmd.subcommandMap === undefined
-      ? new RespSet([])
-      : [...cmd.subcommandMap.values()].map(commandInfo),
+    cmd.subcommandMap === undefined ? own[9] : [...cmd.subcommandMap.values()].map(commandInfo),
   ];
+}
+
+/** One COMMAND DOCS entry: Redis's, with the subcommands this server has. */
+function commandDocsReply(cmd: ResolvedCommand): RespMap {
+  const own = cmd.meta.docs;
+  if (cmd.subcommandMap === undefined) return own;
+  const subs: [Frame, Frame][] = [];
+  for (const s of cmd.subcommandMap.values()) subs.push([s.fullName, commandDocsReply(s)]);
+  return new RespMap([...own.entries, ["subcommands", new RespMap(subs)]]);
 }
 
 function findCommand(table: CommandTable, name: Uint8Array): ResolvedCommand | undefined {
@@ -503,99 +355,6 @@ function findCommand(table: CommandTable, name: Uint8Array): ResolvedCommand | u
   if (bar === -1) return table.get(text);
   return table.get(text.slice(0, bar))?.subcommandMap?.get(text.slice(bar + 1));
 }
-
-/** The keys of a request according to a command's first/last/step. */
-function keysOf(cmd: ResolvedCommand, args: Uint8Array[]): Uint8Array[] {
-  const keys: Uint8Array[] = [];
-  if (cmd.firstKey <= 0) return keys;
-  const last = cmd.lastKey < 0 ? args.length + cmd.lastKey : cmd.lastKey;
-  for (let i = cmd.firstKey; i <= last && i < args.length; i += cmd.step || 1) keys.push(args[i]);
-  return keys;
-}
-
-const commandCommand: Command = {
-  name: "command",
-  arity: -1,
-  flags: ["loading", "stale"],
-  aclCategories: ["connection"],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "server",
-  summary: "Get array of Redis command details",
-  handler: (ctx) => [...ctx.server.commands].map(commandInfo),
-  subcommands: [
-    sub(
-      "count",
-      2,
-      ["loading", "stale"],
-      "Get total number of Redis commands",
-      (ctx) => ctx.server.commands.size,
-    ),
-    sub(
-      "list",
-      -2,
-      ["loading", "stale"],
-      "Get an array of Redis command names",
-      (ctx) => [...ctx.server.commands].map((c) => c.name),
-    ),
-    sub(
-      "info",
-      -2,
-      ["loading", "stale"],
-      "Get array of specific Redis command details, or all when no argument is given.",
-      (ctx, args) => {
-        const table = ctx.server.commands;
-        if (args.length === 2) return [...table].map(commandInfo);
-        const out: Frame[] = [];
-        for (let i = 2; i < args.length; i++) {
-          const cmd = findCommand(table, args[i]);
-          out.push(cmd === undefined ? null : commandInfo(cmd));
-        }
-        return out;
-      },
-    ),
-    sub(
-      "docs",
-      -2,
-      ["loading", "stale"],
-      "Get array of specific Redis command documentation",
-      (ctx, args) => {
-        const table = ctx.server.commands;
-        const entries: [Frame, Frame][] = [];
-        if (args.length === 2) {
-          for (const cmd of table) entries.push([cmd.name, commandDocsReply(cmd)]);
-        } else {
-          for (let i = 2; i < args.length; i++) {
-            const cmd = findCommand(table, args[i]);
-            if (cmd !== undefined) entries.push([cmd.fullName, commandDocsReply(cmd)]);
-          }
-        }
-        return new RespMap(entries);
-      },
-    ),
-    sub(
-      "getkeys",
-      -4,
-      ["loading", "stale"],
-      "Extract keys given a full Redis command",
-      (ctx, args) => {
-        const rest = args.slice(2);
-        let cmd = ctx.server.commands.get(toBinary(rest[0]).toLowerCase());
-        if (cmd?.subcommandMap && rest.length >= 2) {
-          cmd = cmd.subcommandMap.get(toBinary(rest[1]).toLowerCase());
-        }
-        if (cmd === undefined) return new ReplyError("ERR Invalid command specified");
-        if (cmd.firstKey <= 0) return new ReplyError("ERR The command has no key arguments");
-        if ((cmd.arity > 0 && cmd.arity !== rest.length) || rest.length < -cmd.arity) {
-          return new ReplyError("ERR Invalid number of arguments specified for command");
-        }
-        return keysOf(cmd, rest);
-      },
-    ),
-    sub("help", 2, ["loading", "stale"], HELP_SUMMARY, () => COMMAND_HELP),
-  ].map((c) => ({ ...c, aclCategories: ["connection"] })),
-};
 
 /**
  * The Redis version whose behaviour the server follows: INFO
@@ -806,17 +565,109 @@ function systemMemory(): number {
   return totalMemory;
 }
 
-const infoCommand: Command = {
-  name: "info",
-  arity: -1,
-  flags: ["loading", "stale"],
-  aclCategories: ["dangerous"],
-  firstKey: 0,
-  lastKey: 0,
-  step: 0,
-  group: "server",
-  summary: "Get information and statistics about the server",
-  handler: (ctx, args) => {
+/** The server command family. */
+export const serverHandlers: HandlerMap = {
+  "config|get": (ctx, args) => {
+    const config = ctx.server.config;
+    const seen = new Set<string>();
+    const entries: [Frame, Frame][] = [];
+    for (let i = 2; i < args.length; i++) {
+      if (hasGlob(args[i])) {
+        for (const [name, value] of config.match(args[i])) {
+          if (seen.has(name)) continue;
+          seen.add(name);
+          entries.push([name, value]);
+        }
+      } else {
+        const p = config.get(toBinary(args[i]));
+        if (p === undefined || seen.has(p.name)) continue;
+        seen.add(p.name);
+        entries.push([args[i], p.get()]);
+      }
+    }
+    return new RespMap(entries);
+  },
+  "config|set": (ctx, args) => {
+    if ((args.length & 1) === 1) return SYNTAX_ERROR;
+    const config = ctx.server.config;
+    // check every name first, as Redis does (the first problem is reported) ...
+    const params: ConfigParam[] = [];
+    for (let i = 2; i < args.length; i += 2) {
+      const name = cText(args[i]);
+      const p = config.get(toBinary(args[i]));
+      if (p === undefined) {
+        return formatError(
+          `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
+        );
+      }
+      const problem = p.set === undefined
+        ? "can't set immutable config"
+        : params.includes(p)
+        ? "duplicate parameter"
+        : undefined;
+      if (problem !== undefined) return configSetError(name, problem);
+      params.push(p);
+    }
+    // ... then apply them all, or none: a failure restores the values already set
+    const previous = params.map((p) => p.get());
+    for (let k = 0; k < params.length; k++) {
+      const err = params[k].set!(fromUtf8(args[3 + 2 * k]));
+      if (err !== undefined) {
+        for (let j = 0; j < k; j++) params[j].set!(previous[j]);
+        // Redis names the parameter here as it is registered (an alias by its own name)
+        return configSetError(cText(args[2 + 2 * k]).toLowerCase(), err);
+      }
+    }
+    return OK;
+  },
+  "config|resetstat": () => OK,
+  "config|rewrite": () => new ReplyError("ERR The server is running without a config file"),
+  "config|help": () => CONFIG_HELP,
+  "command|count": (ctx) => ctx.server.commands.size,
+  "command|list": (ctx) => [...ctx.server.commands].map((c) => c.name),
+  "command|info": (ctx, args) => {
+    const table = ctx.server.commands;
+    if (args.length === 2) return [...table].map(commandInfo);
+    const out: Frame[] = [];
+    for (let i = 2; i < args.length; i++) {
+      const cmd = findCommand(table, args[i]);
+      out.push(cmd === undefined ? null : commandInfo(cmd));
+    }
+    return out;
+  },
+  "command|docs": (ctx, args) => {
+    const table = ctx.server.commands;
+    const entries: [Frame, Frame][] = [];
+    if (args.length === 2) {
+      for (const cmd of table) entries.push([cmd.name, commandDocsReply(cmd)]);
+    } else {
+      for (let i = 2; i < args.length; i++) {
+        const cmd = findCommand(table, args[i]);
+        if (cmd !== undefined) entries.push([cmd.fullName, commandDocsReply(cmd)]);
+      }
+    }
+    return new RespMap(entries);
+  },
+  "command|getkeys": (ctx, args) => {
+    const rest = args.slice(2);
+    let cmd = ctx.server.commands.get(toBinary(rest[0]).toLowerCase());
+    if (cmd?.subcommandMap && rest.length >= 2) {
+      cmd = cmd.subcommandMap.get(toBinary(rest[1]).toLowerCase());
+    }
+    if (cmd === undefined) return new ReplyError("ERR Invalid command specified");
+    if (cmd.meta.keySpecs.length === 0) {
+      return new ReplyError("ERR The command has no key arguments");
+    }
+    if ((cmd.arity > 0 && cmd.arity !== rest.length) || rest.length < -cmd.arity) {
+      return new ReplyError("ERR Invalid number of arguments specified for command");
+    }
+    const keys = keysOf(cmd.meta, rest);
+    if (keys.length === 0) return new ReplyError("ERR Invalid arguments specified for command");
+    return keys;
+  },
+  "command|help": () => COMMAND_HELP,
+  command: (ctx) => [...ctx.server.commands].map(commandInfo),
+  info: (ctx, args) => {
     // no argument, `default`, `all`, `everything`: every section (the
     // statistics only `all` adds in Redis, commandstats and latencystats,
     // are not kept here); otherwise the named sections, in Redis's order
@@ -839,6 +690,3 @@ const infoCommand: Command = {
     return new VerbatimString("txt", utf8(parts.join("\r\n")));
   },
 };
-
-/** The server command family. */
-export const serverCommands: Command[] = [configCommand, commandCommand, infoCommand];

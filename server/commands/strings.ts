@@ -20,8 +20,9 @@
  * @example
  * ```ts
  * import { CommandTable } from "../command.ts";
- * import { stringCommands } from "./strings.ts";
- * const table = new CommandTable(stringCommands);
+ * import { commandsFromHandlers } from "./mod.ts";
+ * import { stringHandlers } from "./strings.ts";
+ * const table = new CommandTable(commandsFromHandlers([stringHandlers]));
  * console.log(table.get("set")?.arity); // -3
  * ```
  *
@@ -30,7 +31,7 @@
 
 import { type Frame, OK, ReplyError, RespMap } from "../../resp/frame.ts";
 import { parseInteger, toBinary } from "../../resp/bytes.ts";
-import { arityError, type Command, type Context } from "../command.ts";
+import { arityError, type Context, type HandlerMap } from "../command.ts";
 import { type Entry, STRING, valueAs } from "../db/keyspace.ts";
 import { NOTIFY_GENERIC, NOTIFY_STRING } from "../db/notify.ts";
 import {
@@ -672,7 +673,6 @@ function lcsCommand(ctx: Context, args: Uint8Array[]): Frame {
 // The table
 
 /** Key positions of a one-key command. */
-const ONE_KEY = { firstKey: 1, lastKey: 1, step: 1 } as const;
 
 /**
  * The string command family, as data (see {@linkcode Command}). Register it
@@ -680,246 +680,38 @@ const ONE_KEY = { firstKey: 1, lastKey: 1, step: 1 } as const;
  *
  * @example
  * ```ts
- * import { stringCommands } from "./strings.ts";
- * console.log(stringCommands.map((c) => c.name).includes("incrbyfloat")); // true
+ * import { stringHandlers } from "./strings.ts";
+ * console.log("incrbyfloat" in stringHandlers); // true
  * ```
  */
-export const stringCommands: Command[] = [
-  {
-    name: "get",
-    arity: 2,
-    flags: ["readonly", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Get the value of a key",
-    handler: getCommand,
+export const stringHandlers: HandlerMap = {
+  get: getCommand,
+  set: setCommand,
+  setnx: (ctx, args) => setGeneric(ctx, NX, args[1], args[2], undefined, "setnx", 1, 0),
+  setex: (ctx, args) => setGeneric(ctx, EX, args[1], args[3], args[2], "setex", OK, null),
+  psetex: (ctx, args) => setGeneric(ctx, PX, args[1], args[3], args[2], "psetex", OK, null),
+  getset: getsetCommand,
+  getdel: getdelCommand,
+  getex: getexCommand,
+  mget: mgetCommand,
+  mset: (ctx, args) => msetGeneric(ctx, args, false),
+  msetnx: (ctx, args) => msetGeneric(ctx, args, true),
+  append: appendCommand,
+  strlen: strlenCommand,
+  getrange: getrangeCommand,
+  substr: getrangeCommand,
+  setrange: setrangeCommand,
+  incr: (ctx, args) => incrBy(ctx, args[1], 1),
+  decr: (ctx, args) => incrBy(ctx, args[1], -1),
+  incrby: (ctx, args) => incrBy(ctx, args[1], int64Arg(args[2])),
+  decrby: (ctx, args) => {
+    const n = int64Arg(args[2]);
+    if (n === MIN_I64) throw DECR_OVERFLOW;
+    return incrBy(ctx, args[1], typeof n === "number" ? 0 - n : -n);
   },
-  {
-    name: "set",
-    arity: -3,
-    flags: ["write", "denyoom"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Set the string value of a key",
-    handler: setCommand,
-  },
-  {
-    name: "setnx",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Set the value of a key, only if the key does not exist",
-    handler: (ctx, args) => setGeneric(ctx, NX, args[1], args[2], undefined, "setnx", 1, 0),
-  },
-  {
-    name: "setex",
-    arity: 4,
-    flags: ["write", "denyoom"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Set the value and expiration of a key",
-    handler: (ctx, args) => setGeneric(ctx, EX, args[1], args[3], args[2], "setex", OK, null),
-  },
-  {
-    name: "psetex",
-    arity: 4,
-    flags: ["write", "denyoom"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Set the value and expiration in milliseconds of a key",
-    handler: (ctx, args) => setGeneric(ctx, PX, args[1], args[3], args[2], "psetex", OK, null),
-  },
-  {
-    name: "getset",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Set the string value of a key and return its old value",
-    handler: getsetCommand,
-  },
-  {
-    name: "getdel",
-    arity: 2,
-    flags: ["write", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Get the value of a key and delete the key",
-    handler: getdelCommand,
-  },
-  {
-    name: "getex",
-    arity: -2,
-    flags: ["write", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Get the value of a key and optionally set its expiration",
-    handler: getexCommand,
-  },
-  {
-    name: "mget",
-    arity: -2,
-    flags: ["readonly", "fast"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 1,
-    group: "string",
-    summary: "Get the values of all the given keys",
-    handler: mgetCommand,
-  },
-  {
-    name: "mset",
-    arity: -3,
-    flags: ["write", "denyoom"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 2,
-    group: "string",
-    summary: "Set multiple keys to multiple values",
-    handler: (ctx, args) => msetGeneric(ctx, args, false),
-  },
-  {
-    name: "msetnx",
-    arity: -3,
-    flags: ["write", "denyoom"],
-    firstKey: 1,
-    lastKey: -1,
-    step: 2,
-    group: "string",
-    summary: "Set multiple keys to multiple values, only if none of the keys exist",
-    handler: (ctx, args) => msetGeneric(ctx, args, true),
-  },
-  {
-    name: "append",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Append a value to a key",
-    handler: appendCommand,
-  },
-  {
-    name: "strlen",
-    arity: 2,
-    flags: ["readonly", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Get the length of the value stored in a key",
-    handler: strlenCommand,
-  },
-  {
-    name: "getrange",
-    arity: 4,
-    flags: ["readonly"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Get a substring of the string stored at a key",
-    handler: getrangeCommand,
-  },
-  {
-    name: "substr",
-    arity: 4,
-    flags: ["readonly"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Get a substring of the string stored at a key",
-    handler: getrangeCommand,
-  },
-  {
-    name: "setrange",
-    arity: 4,
-    flags: ["write", "denyoom"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Overwrite part of a string at key starting at the specified offset",
-    handler: setrangeCommand,
-  },
-  {
-    name: "incr",
-    arity: 2,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Increment the integer value of a key by one",
-    handler: (ctx, args) => incrBy(ctx, args[1], 1),
-  },
-  {
-    name: "decr",
-    arity: 2,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Decrement the integer value of a key by one",
-    handler: (ctx, args) => incrBy(ctx, args[1], -1),
-  },
-  {
-    name: "incrby",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Increment the integer value of a key by the given amount",
-    handler: (ctx, args) => incrBy(ctx, args[1], int64Arg(args[2])),
-  },
-  {
-    name: "decrby",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Decrement the integer value of a key by the given number",
-    handler: (ctx, args) => {
-      const n = int64Arg(args[2]);
-      if (n === MIN_I64) throw DECR_OVERFLOW;
-      return incrBy(ctx, args[1], typeof n === "number" ? 0 - n : -n);
-    },
-  },
-  {
-    name: "incrbyfloat",
-    arity: 3,
-    flags: ["write", "denyoom", "fast"],
-    ...ONE_KEY,
-    group: "string",
-    summary: "Increment the float value of a key by the given amount",
-    handler: incrbyfloatCommand,
-  },
-  {
-    name: "setbit",
-    arity: 4,
-    flags: ["write", "denyoom"],
-    ...ONE_KEY,
-    group: "bitmap",
-    summary: "Sets or clears the bit at offset in the string value stored at key",
-    handler: setbitCommand,
-  },
-  {
-    name: "getbit",
-    arity: 3,
-    flags: ["readonly", "fast"],
-    ...ONE_KEY,
-    group: "bitmap",
-    summary: "Returns the bit value at offset in the string value stored at key",
-    handler: getbitCommand,
-  },
-  {
-    name: "bitcount",
-    arity: -2,
-    flags: ["readonly"],
-    ...ONE_KEY,
-    group: "bitmap",
-    summary: "Count set bits in a string",
-    handler: bitcountCommand,
-  },
-  {
-    name: "lcs",
-    arity: -3,
-    flags: ["readonly"],
-    firstKey: 1,
-    lastKey: 2,
-    step: 1,
-    group: "string",
-    summary: "Find longest common substring",
-    handler: lcsCommand,
-  },
-];
+  incrbyfloat: incrbyfloatCommand,
+  setbit: setbitCommand,
+  getbit: getbitCommand,
+  bitcount: bitcountCommand,
+  lcs: lcsCommand,
+};

@@ -36,7 +36,7 @@ export interface EncodingLimits {
 
 /** Redis 7.0's defaults. */
 export const DEFAULT_ENCODING_LIMITS: Readonly<EncodingLimits> = Object.freeze({
-  hashMaxListpackEntries: 128,
+  hashMaxListpackEntries: 512,
   hashMaxListpackValue: 64,
   setMaxIntsetEntries: 512,
   zsetMaxListpackEntries: 128,
