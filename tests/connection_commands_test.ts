@@ -168,7 +168,7 @@ Deno.test("CONFIG SET requirepass at run time: connected clients stay in, new on
   assert.equal(await late.call("DEL", ...Array.from({ length: 20 }, (_, i) => `k${i}`)), ":0\r\n");
 });
 
-Deno.test("CLIENT ID, SETNAME, GETNAME, SETINFO, INFO and errors", async () => {
+Deno.test("CLIENT ID, SETNAME, GETNAME, INFO and errors", async () => {
   await using srv = await startTestServer();
   await using c = await RawClient.connect(srv.port);
   const id = await clientId(c);
@@ -188,24 +188,25 @@ Deno.test("CLIENT ID, SETNAME, GETNAME, SETINFO, INFO and errors", async () => {
     await c.call("CLIENT", "SETNAME"),
     "-ERR wrong number of arguments for 'client|setname' command\r\n",
   );
-  assert.equal(await c.call("CLIENT", "SETINFO", "lib-name", "mylib"), "+OK\r\n");
-  assert.equal(await c.call("CLIENT", "SETINFO", "LIB-VER", "1.2.3"), "+OK\r\n");
-  assert.equal(await c.call("CLIENT", "SETINFO", "foo", "x"), "-ERR Unrecognized option 'foo'\r\n");
+  // CLIENT SETINFO and NO-TOUCH came with Redis 7.2: 7.0.15 refuses them
   assert.equal(
-    await c.call("CLIENT", "SETINFO", "lib-name", "a b"),
-    "-ERR lib-name cannot contain spaces, newlines or special characters.\r\n",
+    await c.call("CLIENT", "SETINFO", "lib-name", "mylib"),
+    "-ERR unknown subcommand 'SETINFO'. Try CLIENT HELP.\r\n",
   );
   await c.call("CLIENT", "SETNAME", "me");
   const info = parseReply(await c.call("CLIENT", "INFO")) as string;
   assert.match(
     info,
     new RegExp(
-      `^id=${id} addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:${srv.port} fd=-1 name=me age=\\d+ idle=\\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=\\d+ qbuf-free=\\d+ argv-mem=\\d+ multi-mem=0 rbs=\\d+ rbp=\\d+ obl=0 oll=0 omem=0 tot-mem=\\d+ events=r cmd=client\\|info user=default redir=-1 resp=2 lib-name=mylib lib-ver=1\\.2\\.3\\n$`,
+      `^id=${id} addr=127\\.0\\.0\\.1:\\d+ laddr=127\\.0\\.0\\.1:${srv.port} fd=-1 name=me age=\\d+ idle=\\d+ flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=\\d+ qbuf-free=\\d+ argv-mem=\\d+ multi-mem=0 rbs=\\d+ rbp=\\d+ obl=0 oll=0 omem=0 tot-mem=\\d+ events=r cmd=client\\|info user=default redir=-1 resp=2\\n$`,
     ),
   );
   assert.equal(await c.call("CLIENT", "NO-EVICT", "on"), "+OK\r\n");
   assert.equal(await c.call("CLIENT", "NO-EVICT", "maybe"), "-ERR syntax error\r\n");
-  assert.equal(await c.call("CLIENT", "NO-TOUCH", "OFF"), "+OK\r\n");
+  assert.equal(
+    await c.call("CLIENT", "NO-TOUCH", "OFF"),
+    "-ERR unknown subcommand 'NO-TOUCH'. Try CLIENT HELP.\r\n",
+  );
   assert.equal(
     await c.call("CLIENT", "FOO"),
     "-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n",
@@ -339,7 +340,7 @@ Deno.test("RESET: back to RESP2, no name, no subscriptions, replies on", async (
   assert.deepEqual(await c.readStrings(1), ["+RESET\r\n"]);
   assert.equal(await c.call("CLIENT", "GETNAME"), "$-1\r\n");
   assert.equal(await c.call("GET", "k"), "$-1\r\n");
-  assert.match(parseReply(await c.call("CLIENT", "INFO")) as string, / sub=0 psub=0 .* resp=2 /);
+  assert.match(parseReply(await c.call("CLIENT", "INFO")) as string, / sub=0 psub=0 .* resp=2\n$/);
   assert.equal(
     await c.call("RESET", "x"),
     "-ERR wrong number of arguments for 'reset' command\r\n",

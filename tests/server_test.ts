@@ -512,11 +512,11 @@ Deno.test("COMMAND, COMMAND COUNT/INFO/DOCS/LIST/GETKEYS", async () => {
   assert.ok(count >= 30);
   assert.equal((parseReply(await c.call("COMMAND")) as unknown[]).length, count);
   assert.equal((parseReply(await c.call("COMMAND", "LIST")) as unknown[]).length, count);
-  // as Redis 7.0, key specs included (tips are left empty)
+  // as Redis 7.0.15, tips and key specs included
   assert.equal(
     await c.call("COMMAND", "INFO", "ttl", "nosuch"),
     "*2\r\n*10\r\n$3\r\nttl\r\n:2\r\n*2\r\n+readonly\r\n+fast\r\n:1\r\n:1\r\n:1\r\n" +
-      "*3\r\n+@keyspace\r\n+@read\r\n+@fast\r\n*0\r\n" +
+      "*3\r\n+@keyspace\r\n+@read\r\n+@fast\r\n*1\r\n$23\r\nnondeterministic_output\r\n" +
       "*1\r\n*6\r\n$5\r\nflags\r\n*2\r\n+RO\r\n+access\r\n" +
       "$12\r\nbegin_search\r\n*4\r\n$4\r\ntype\r\n$5\r\nindex\r\n$4\r\nspec\r\n*2\r\n$5\r\nindex\r\n:1\r\n" +
       "$9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n" +
