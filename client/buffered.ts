@@ -60,7 +60,8 @@ export interface BufferedOptions {
  * - `signal` / `commandTimeout`: the command rejects at once with the abort
  *   reason (or a `TimeoutError`); if it was written, its late reply is read
  *   and discarded, so the connection stays in step; if not, it is never sent;
- * - `close()` lets the queued commands finish, then closes the connection.
+ * - `close()` lets the queued commands finish, then closes the connection
+ *   (while connected; when the connection is down they reject at once).
  *
  * @example
  * ```ts ignore
@@ -96,16 +97,13 @@ export class BufferedClient extends Commands implements AsyncDisposable {
     address: Address,
     options?: ClientOptions & BufferedOptions,
   ): Promise<BufferedClient> {
+    checkOptions(options); // before connecting: a bad option must not leave a connection open
     return new BufferedClient(await Client.connect(address, options), options);
   }
 
   private constructor(client: Client, options: BufferedOptions = {}) {
     super();
-    const capacity = options.capacity ?? 32;
-    const maxInFlight = options.maxInFlight ?? 1024;
-    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
-      throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
-    }
+    const { capacity, maxInFlight } = checkOptions(options);
     this.#client = client;
     this.#conn = client.connection;
     [this.#tx, this.#rx] = mpsc.channel<Request>(capacity);
@@ -207,11 +205,15 @@ export class BufferedClient extends Commands implements AsyncDisposable {
   /**
    * Closes: new commands reject with a `ConnectionError`, commands already
    * queued (including callers waiting for room) are sent and answered, then
-   * the client and its connection are closed. Idempotent.
+   * the client and its connection are closed. If the connection is down
+   * (reconnecting) or goes down meanwhile, it is not re-established: every
+   * command still queued or waiting for room rejects with a
+   * `ConnectionError` at once. Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing = true;
+      this.#conn.stopReconnecting();
       this.#tx.close();
       await this.#manager;
       await this.#client.close();
@@ -224,6 +226,16 @@ export class BufferedClient extends Commands implements AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** The options with their defaults; throws a `RangeError` on a bad `maxInFlight`. */
+function checkOptions(options: BufferedOptions = {}): Required<BufferedOptions> {
+  const capacity = options.capacity ?? 32;
+  const maxInFlight = options.maxInFlight ?? 1024;
+  if (!Number.isInteger(maxInFlight) || maxInFlight < 1) {
+    throw new RangeError(`maxInFlight must be a positive integer, got ${maxInFlight}`);
+  }
+  return { capacity, maxInFlight };
 }
 
 /**

@@ -39,7 +39,8 @@ import {
  *   at most `reconnect.maxWait` ms, after which they reject too).
  * - `signal` / `commandTimeout`: the command rejects at once; its late reply
  *   is read and discarded.
- * - `close()` lets queued commands finish first; `await using` calls it.
+ * - `close()` lets queued commands finish first (while connected; when the
+ *   connection is down they reject at once); `await using` calls it.
  *
  * Create one with {@linkcode connect} (or `Client.connect`).
  *
@@ -160,12 +161,15 @@ export class Client extends Commands implements AsyncDisposable {
 
   /**
    * Closes the client: new commands reject with a `ConnectionError`, queued
-   * ones are sent and answered first, then the connection is closed.
-   * Idempotent.
+   * ones are sent and answered first, then the connection is closed. If the
+   * connection is down (reconnecting) or goes down meanwhile, it is not
+   * re-established: the commands still queued reject with a
+   * `ConnectionError` at once. Idempotent.
    */
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing = true;
+      this.#conn.stopReconnecting();
       while (this.#pumping) await this.#running;
       await this.#conn.close();
       this.#deadlines?.clear();

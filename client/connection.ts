@@ -158,25 +158,25 @@ interface Waiter {
 const READ_SIZE = 64 * 1024;
 const RESOLVED: Promise<void> = Promise.resolve();
 
-/** Runs `promise` with a timeout; on timeout, `onLate` gets the value if it arrives later. */
-function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  message: string,
-  onLate: (value: T) => void,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let timedOut = false;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      timedOut = true;
-      reject(new ConnectionError(message));
-    }, ms);
-  });
-  promise.then((v) => {
-    if (timedOut) onLate(v);
-  }, () => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+/**
+ * Writes all of `bytes` to `conn`: a socket write may take only part of
+ * them, so it loops until everything is written. Throws what a write throws.
+ *
+ * @example
+ * ```ts
+ * import { writeAll } from "./connection.ts";
+ * const chunks: number[] = [];
+ * const oneByteAtATime = { write: (p: Uint8Array) => Promise.resolve(chunks.push(p[0]) && 1) };
+ * await writeAll(oneByteAtATime, new Uint8Array([1, 2, 3]));
+ * console.log(chunks); // [1, 2, 3]
+ * ```
+ */
+export async function writeAll(
+  conn: { write(p: Uint8Array): Promise<number> },
+  bytes: Uint8Array,
+): Promise<void> {
+  let n = await conn.write(bytes);
+  while (n < bytes.length) n += await conn.write(bytes.subarray(n));
 }
 
 /** Describes a socket error in one line (`Connection refused`, ...). */
@@ -215,6 +215,8 @@ export class Connection {
   #closed: Promise<void> | undefined = undefined;
   #paused = false;
   #wakeReader: (() => void) | undefined = undefined;
+  #connecting: AbortController | undefined = undefined;
+  #draining = false;
 
   /**
    * Opens a connection and runs its handshake. Rejects with a
@@ -337,8 +339,7 @@ export class Connection {
     let done!: () => void;
     this.#writing = new Promise((resolve) => done = resolve);
     try {
-      let n = await sock.write(bytes);
-      while (n < bytes.length) n += await sock.write(bytes.subarray(n));
+      await writeAll(sock, bytes);
     } catch (e) {
       this.#lost(sock, e);
     } finally {
@@ -388,8 +389,7 @@ export class Connection {
     let done!: () => void;
     this.#writing = new Promise((resolve) => done = resolve);
     try {
-      let n = await sock.write(bytes);
-      while (n < bytes.length) n += await sock.write(bytes.subarray(n));
+      await writeAll(sock, bytes);
     } catch (e) {
       this.#lost(sock, e);
       throw new ConnectionError(`Connection lost: ${describeError(e)}`, { cause: e });
@@ -400,8 +400,25 @@ export class Connection {
   }
 
   /**
+   * The first step of a graceful close by the owner: from now on the
+   * connection is never re-established. While the socket is up, requests can
+   * still be written (the owner's queue is sent and answered); if it is down
+   * now (reconnecting) or goes down later, the connection closes at once and
+   * everything waiting for it rejects with a `ConnectionError`.
+   */
+  stopReconnecting(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    if (this.#sock === null && this.#state === "reconnecting") {
+      this.#closed ??= this.#shutdown(undefined);
+    }
+  }
+
+  /**
    * Closes gracefully: requests already written get their replies first, then
-   * the socket is closed and the state becomes `closed`. Idempotent.
+   * the socket is closed and the state becomes `closed`. While reconnecting,
+   * it closes at once: reconnection stops and everything waiting for the
+   * connection rejects with a `ConnectionError`. Idempotent.
    */
   close(): Promise<void> {
     if (this.#closed !== undefined) return this.#closed;
@@ -448,19 +465,29 @@ export class Connection {
   async #establish(): Promise<void> {
     const o = this.options;
     const address = `${o.hostname}:${o.port}`;
+    const connecting = new AbortController();
+    this.#connecting = connecting;
+    const connectTimer = setTimeout(
+      () =>
+        connecting.abort(
+          new ConnectionError(
+            `Could not connect to ${address}: timed out after ${o.connectTimeout} ms`,
+          ),
+        ),
+      o.connectTimeout,
+    );
     let sock: Deno.TcpConn;
     try {
-      sock = await withTimeout(
-        Deno.connect({ hostname: o.hostname, port: o.port }),
-        o.connectTimeout,
-        `Could not connect to ${address}: timed out after ${o.connectTimeout} ms`,
-        (late) => late.close(),
-      );
+      sock = await Deno.connect({ hostname: o.hostname, port: o.port, signal: connecting.signal });
     } catch (e) {
-      if (e instanceof ConnectionError) throw e;
-      throw new ConnectionError(`Could not connect to ${address}: ${describeError(e)}`, {
-        cause: e,
+      const reason = connecting.signal.aborted ? connecting.signal.reason : e;
+      if (reason instanceof ConnectionError) throw reason;
+      throw new ConnectionError(`Could not connect to ${address}: ${describeError(reason)}`, {
+        cause: reason,
       });
+    } finally {
+      clearTimeout(connectTimer);
+      this.#connecting = undefined;
     }
     if (this.#closing) {
       sock.close();
@@ -621,6 +648,11 @@ export class Connection {
     this.#wakeRoom(true);
     this.#wakeDrained();
     if (this.#closing || this.#state !== "ready") return; // close() or a handshake in progress
+    if (this.#draining) {
+      // closing gracefully: nothing left to drain on a lost socket
+      this.#closed ??= this.#shutdown(undefined);
+      return;
+    }
     if (this.options.reconnect === false) {
       this.#closeError = new ConnectionError(`${lost.message} (reconnect is disabled)`, {
         cause: error,
@@ -676,6 +708,7 @@ export class Connection {
       clearTimeout(this.#sleep.timer);
       this.#sleep.resolve();
     }
+    this.#connecting?.abort(this.#closedError()); // a reconnection attempt stops at once
     const sock = this.#sock;
     if (sock !== null) this.#lost(sock, this.#closedError());
     if (this.#reconnecting !== undefined) await this.#reconnecting.catch(() => {});

@@ -8,21 +8,30 @@ import assert from "node:assert/strict";
 import { connect, runCli, runDemo } from "../client/mod.ts";
 import { formatReply, quote } from "../client/cli.ts";
 import { startServer } from "../server/mod.ts";
-import { freePort } from "./helpers.ts";
-import { eachTarget, FakeServer, REDIS, testName } from "./client_helpers.ts";
+import {
+  bounded,
+  Changes,
+  eachPeer,
+  FakeServer,
+  freePort,
+  HAVE_REDIS,
+  startRedis,
+} from "./helpers.ts";
 
 /** Captures what runCli prints. */
 function capture() {
   const io = { out: "", err: "" };
-  const changes: (() => void)[] = [];
-  const notify = () => changes.splice(0).forEach((f) => f());
+  const changes = new Changes();
   return {
     io,
-    stdout: { write: (s: string) => void (io.out += s, notify()) },
-    stderr: { write: (s: string) => void (io.err += s, notify()) },
-    /** Resolves once stdout contains `text`. */
-    async until(text: string) {
-      while (!io.out.includes(text)) await new Promise<void>((r) => changes.push(r));
+    stdout: { write: (s: string) => void (io.out += s, changes.notify()) },
+    stderr: { write: (s: string) => void (io.err += s, changes.notify()) },
+    /** Resolves once stdout contains `text` (bounded: fails with what was printed). */
+    until(text: string): Promise<void> {
+      return changes.until(
+        () => io.out.includes(text),
+        `${JSON.stringify(text)} on stdout (got ${JSON.stringify(io.out)})`,
+      );
     },
   };
 }
@@ -33,7 +42,7 @@ async function cli(command: Parameters<typeof runCli>[0], args: string[], option
   return { code, out: c.io.out, err: c.io.err };
 }
 
-eachTarget("ping, set, get, del print like redis-cli and exit 0", async (_t, port) => {
+eachPeer("ping, set, get, del print like redis-cli and exit 0", async ({ port }) => {
   assert.deepEqual(await cli("ping", [], { port }), { code: 0, out: "PONG\n", err: "" });
   assert.deepEqual(await cli("ping", ["hi there"], { port }), {
     code: 0,
@@ -70,15 +79,15 @@ eachTarget("ping, set, get, del print like redis-cli and exit 0", async (_t, por
   });
 });
 
-eachTarget("publish prints the receiver count", async (_t, port) => {
+eachPeer("publish prints the receiver count", async ({ port }) => {
   assert.deepEqual(await cli("publish", ["news", "hi"], { port }), {
     code: 0,
     out: "(integer) 0\n",
     err: "",
   });
-}, "pubsub");
+});
 
-eachTarget("subscribe prints messages until stopped, then exits 0", async (_t, port) => {
+eachPeer("subscribe prints messages until stopped, then exits 0", async ({ port }) => {
   const c = capture();
   const ac = new AbortController();
   const running = runCli("subscribe", ["news", "sport"], { port }, {
@@ -91,7 +100,7 @@ eachTarget("subscribe prints messages until stopped, then exits 0", async (_t, p
   assert.equal(await publisher.publish("sport", "goal"), 1);
   await c.until('"goal"\n');
   ac.abort();
-  assert.equal(await running, 0);
+  assert.equal(await bounded(running, "the subscribe command to stop"), 0);
   assert.equal(
     c.io.out,
     [
@@ -109,7 +118,7 @@ eachTarget("subscribe prints messages until stopped, then exits 0", async (_t, p
     ].join("\n"),
   );
   assert.equal(c.io.err, "");
-}, "pubsub");
+});
 
 Deno.test("a server error prints (error) ... and exits 1", async () => {
   await using fake = FakeServer.start(() => "-ERR something went wrong\r\n");
@@ -122,10 +131,11 @@ Deno.test("a server error prints (error) ... and exits 1", async () => {
 });
 
 Deno.test({
-  name: testName(REDIS, "WRONGTYPE from the server exits 1", REDIS.ignore),
-  ignore: REDIS.ignore !== undefined,
+  name: "WRONGTYPE from the server exits 1 [redis-server]" +
+    (HAVE_REDIS ? "" : " (ignored: redis-server is not installed)"),
+  ignore: !HAVE_REDIS,
   async fn() {
-    await using server = await REDIS.start();
+    await using server = await startRedis();
     await using c = await connect({ hostname: "127.0.0.1", port: server.port });
     await c.send(["LPUSH", "list", "x"]);
     assert.deepEqual(await cli("get", ["list"], { port: server.port }), {

@@ -76,8 +76,10 @@ export {
   startPeer,
 } from "./support/peers.ts";
 export {
+  type FakeOptions,
   type FakeReply,
   FakeServer,
+  FullBacklog,
   parseCommand,
   type ProxyEvent,
   TcpProxy,

@@ -1,18 +1,28 @@
 /**
  * Subscriber tests: messages and pattern messages with RESP2 and RESP3,
- * subscribe/unsubscribe while iterating, binary payloads, and subscriptions
+ * subscribe/unsubscribe while iterating, binary payloads, subscriptions
  * re-established after a reconnection (real redis-server killed and
- * restarted on the same port; and through a proxy). Our server gets pub/sub
- * in issue 5: until then these run against real Redis only.
+ * restarted on the same port; and through a proxy), and the bound on unread
+ * messages, whose backpressure is checked where it must show: the server
+ * holds output it cannot write to the subscriber. Each test runs against a
+ * real redis-server first, then against ours.
  */
 
 import assert from "node:assert/strict";
 import { connect, ConnectionError, type Message, Subscriber } from "../client/mod.ts";
-import { RedisProcess } from "./helpers.ts";
-import { eachTarget, REDIS, settle, TcpProxy, testName, waitForState } from "./client_helpers.ts";
-
-const FAST_RECONNECT = { initialDelay: 5, maxDelay: 50, maxWait: 10_000 };
-const addr = (port: number) => ({ hostname: "127.0.0.1", port });
+import {
+  addr,
+  bounded,
+  eachPeer,
+  FAST_RECONNECT,
+  HAVE_REDIS,
+  parseReply,
+  RawClient,
+  RedisProcess,
+  TcpProxy,
+  waitFor,
+  waitForState,
+} from "./helpers.ts";
 
 async function next(sub: Subscriber): Promise<Message> {
   const msg = await sub.recv();
@@ -21,9 +31,10 @@ async function next(sub: Subscriber): Promise<Message> {
 }
 
 for (const protocol of [2, 3] as const) {
-  eachTarget(
+  eachPeer(
     `RESP${protocol}: messages and pattern messages, in order`,
-    async (_t, port) => {
+    async (peer) => {
+      const port = peer.port;
       await using client = await connect(addr(port), { protocol });
       await using sub = await client.subscribe("news", "sport");
       assert.deepEqual(sub.channels.sort(), ["news", "sport"]);
@@ -48,12 +59,11 @@ for (const protocol of [2, 3] as const) {
       // The client stays usable for commands: the subscriber has its own connection.
       assert.equal(await client.ping(), "PONG");
     },
-    "pubsub",
-    protocol === 3 ? "hello" : "pubsub",
   );
 }
 
-eachTarget("subscribe and unsubscribe while iterating", async (_t, port) => {
+eachPeer("subscribe and unsubscribe while iterating", async (peer) => {
+  const port = peer.port;
   await using client = await connect(addr(port));
   await using sub = await client.subscribe("a");
   await client.publish("a", "1");
@@ -81,9 +91,10 @@ eachTarget("subscribe and unsubscribe while iterating", async (_t, port) => {
   assert.deepEqual(seen, ["a:1", "b:2", "b:3", "cc:4"]);
   assert.deepEqual(sub.patterns, []);
   await sub.unsubscribe(); // none left: Redis still confirms once
-}, "pubsub");
+});
 
-eachTarget("binary payloads and the end of iteration on close", async (_t, port) => {
+eachPeer("binary payloads and the end of iteration on close", async (peer) => {
+  const port = peer.port;
   await using client = await connect(addr(port));
   const sub = await client.subscribe("bin");
   const payload = new Uint8Array(256).map((_, i) => i);
@@ -99,9 +110,10 @@ eachTarget("binary payloads and the end of iteration on close", async (_t, port)
   for await (const m of sub) rest.push(m);
   assert.deepEqual(rest, []);
   await assert.rejects(sub.subscribe("x"), ConnectionError);
-}, "pubsub");
+});
 
-eachTarget("subscriptions are re-established after a reconnection (proxy)", async (_t, port) => {
+eachPeer("subscriptions are re-established after a reconnection (proxy)", async (peer) => {
+  const port = peer.port;
   await using proxy = TcpProxy.start(port);
   await using publisher = await connect(addr(port));
   await using sub = await Subscriber.connect(addr(proxy.port), ["chan"], {
@@ -125,11 +137,13 @@ eachTarget("subscriptions are re-established after a reconnection (proxy)", asyn
   assert.equal(p.pattern, "pat*");
   assert.equal(p.channel, "pattern");
   assert.equal((await next(sub)).payload, "l");
-}, "pubsub");
+});
+
+const REDIS_ONLY = HAVE_REDIS ? " [redis-server]" : " [redis-server] (ignored: not installed)";
 
 Deno.test({
-  name: testName(REDIS, "pub/sub across a server restart (SIGKILL, same port)", REDIS.ignore),
-  ignore: REDIS.ignore !== undefined,
+  name: `pub/sub across a server restart (SIGKILL, same port)${REDIS_ONLY}`,
+  ignore: !HAVE_REDIS,
   async fn() {
     await using redis = await RedisProcess.start();
     await using client = await connect(addr(redis.port), { reconnect: FAST_RECONNECT });
@@ -146,12 +160,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: testName(
-    REDIS,
-    "a subscriber whose reconnection gives up ends with ConnectionError",
-    REDIS.ignore,
-  ),
-  ignore: REDIS.ignore !== undefined,
+  name: `a subscriber whose reconnection gives up ends with ConnectionError${REDIS_ONLY}`,
+  ignore: !HAVE_REDIS,
   async fn() {
     await using redis = await RedisProcess.start();
     await using sub = await Subscriber.connect(addr(redis.port), ["news"], {
@@ -170,35 +180,68 @@ Deno.test({
 
 // ---- the bound on unread messages (maxQueued) -------------------------------------------
 
-/** Lets I/O run until `check()` holds, a bounded number of times (no timing). */
-async function until(check: () => boolean, what: string, turns = 2_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 0));
-  }
-  assert.fail(`gave up waiting for ${what}`);
+/** Waits (bounded) until `check()` holds. */
+function until(check: () => boolean, what: string): Promise<void> {
+  return waitFor(check, { intervalMs: 1, what });
 }
 
-const PAYLOAD_PAD = "x".repeat(500);
+/**
+ * Bytes the server holds for subscribers because it cannot write them to
+ * their sockets (`omem` in CLIENT LIST TYPE pubsub): more than zero only
+ * once the socket buffers are full, i.e. once a subscriber stopped reading.
+ */
+async function heldForSubscribers(admin: RawClient): Promise<number> {
+  const list = parseReply(await admin.call("CLIENT", "LIST", "TYPE", "pubsub")) as string;
+  let held = 0;
+  for (const m of list.matchAll(/ omem=(\d+) /g)) held += Number(m[1]);
+  return held;
+}
 
-eachTarget("a slow consumer: at most maxQueued messages wait, none lost", async (_t, port) => {
+const PAYLOAD_PAD = "x".repeat(4096);
+/** A safety net: far more than any socket buffers hold (they fill long before). */
+const MAX_FLOOD = 40_000;
+
+/**
+ * Publishes `${i}:${PAYLOAD_PAD}` on `channel` (i from `from`) in pipelined
+ * batches until the server holds output for the subscriber, checking
+ * `check()` after each batch; returns how many were published.
+ */
+async function floodUntilHeld(
+  port: number,
+  channel: string,
+  check: () => void,
+  from = 0,
+): Promise<number> {
+  await using admin = await RawClient.connect(port);
+  let n = 0;
+  while (await heldForSubscribers(admin) === 0) {
+    assert.ok(n < MAX_FLOOD, `the server never held output after ${n} messages`);
+    const batch = Array.from(
+      { length: 32 },
+      (_, i) => ["PUBLISH", channel, `${from + n + i}:${PAYLOAD_PAD}`],
+    );
+    for (const reply of await admin.calls(batch)) assert.equal(reply, ":1\r\n");
+    n += batch.length;
+    check();
+  }
+  return n;
+}
+
+eachPeer("a slow consumer: at most maxQueued messages wait, none lost", async (peer) => {
   const MAX = 16;
-  const N = 3_000; // ~1.5 MB: more than the socket buffers hold, within the server's limits
-  await using publisher = await connect(addr(port));
-  await using sub = await Subscriber.connect(addr(port), ["flood"], { maxQueued: MAX });
+  await using publisher = await connect(addr(peer.port));
+  await using sub = await Subscriber.connect(addr(peer.port), ["flood"], { maxQueued: MAX });
   assert.equal(sub.maxQueued, MAX);
   assert.equal(sub.queued, 0);
-  for (let i = 0; i < N; i++) {
-    assert.equal(await publisher.publish("flood", `${i}:${PAYLOAD_PAD}`), 1);
-    // Nobody reads: the queue never holds more than the bound (it only grows here,
-    // so a value past the bound at any point would still show).
-    assert.ok(sub.queued <= MAX, `queued ${sub.queued} > ${MAX} after ${i + 1} publishes`);
-  }
-  await until(() => sub.queued === MAX, "the queue to fill");
-  await settle(50);
+  // Nobody reads: the queue never holds more than the bound (it only grows here, so a
+  // value past the bound at any point would still show), and the subscriber stops reading
+  // its socket, so the server ends up holding what the socket buffers cannot take.
+  const n = await floodUntilHeld(peer.port, "flood", () => {
+    assert.ok(sub.queued <= MAX, `queued ${sub.queued} > ${MAX}`);
+  });
   assert.equal(sub.queued, MAX, "the subscriber stopped reading at the bound");
   // The consumer reads everything, in order.
-  for (let i = 0; i < N; i++) {
+  for (let i = 0; i < n; i++) {
     const msg = await next(sub);
     assert.equal(msg.channel, "flood");
     assert.equal(msg.payload, `${i}:${PAYLOAD_PAD}`);
@@ -208,16 +251,16 @@ eachTarget("a slow consumer: at most maxQueued messages wait, none lost", async 
   // Still subscribed and reading after the flood.
   assert.equal(await publisher.publish("flood", "last"), 1);
   assert.equal((await next(sub)).payload, "last");
-}, "pubsub");
+});
 
 for (const protocol of [2, 3] as const) {
-  eachTarget(
+  eachPeer(
     `RESP${protocol}: subscribe/unsubscribe resolve while the queue is full`,
-    async (_t, port) => {
+    async (peer) => {
       const MAX = 8;
       const N = 200;
-      await using publisher = await connect(addr(port), { protocol });
-      await using sub = await Subscriber.connect(addr(port), ["a"], {
+      await using publisher = await connect(addr(peer.port), { protocol });
+      await using sub = await Subscriber.connect(addr(peer.port), ["a"], {
         protocol,
         maxQueued: MAX,
       });
@@ -228,11 +271,10 @@ for (const protocol of [2, 3] as const) {
       await sub.subscribe("b");
       assert.deepEqual(sub.channels.sort(), ["a", "b"]);
       assert.equal(sub.queued, N, "everything sent before the confirmation is queued");
-      // Confirmed: the bound applies again, nothing more is read.
-      assert.equal(await publisher.publish("b", "b0"), 1);
-      await settle(50);
-      assert.equal(sub.queued, N);
-      await sub.unsubscribe("a");
+      // Confirmed: the bound applies again, nothing more is read until the server holds output.
+      const flood = await floodUntilHeld(peer.port, "b", () => assert.equal(sub.queued, N));
+      await sub.unsubscribe("a"); // reading resumes until this is confirmed, after the flood
+      assert.equal(sub.queued, N + flood);
       assert.equal(await publisher.publish("a", "dropped"), 0);
       await sub.psubscribe("p*");
       assert.equal(await publisher.publish("pq", "p0"), 1);
@@ -242,22 +284,23 @@ for (const protocol of [2, 3] as const) {
         const msg = await next(sub);
         assert.equal(`${msg.channel}:${msg.payload}`, `a:${i}`);
       }
-      assert.equal((await next(sub)).payload, "b0");
+      for (let i = 0; i < flood; i++) {
+        const msg = await next(sub);
+        assert.equal(`${msg.channel}:${msg.payload}`, `b:${i}:${PAYLOAD_PAD}`);
+      }
       const p = await next(sub);
       assert.equal(p.pattern, "p*");
       assert.equal(p.payload, "p0");
       assert.equal(sub.queued, 0);
     },
-    "pubsub",
-    protocol === 3 ? "hello" : "pubsub",
   );
 }
 
-eachTarget("a paused subscriber still reconnects and re-subscribes (proxy)", async (_t, port) => {
+eachPeer("a paused subscriber still reconnects and re-subscribes (proxy)", async (peer) => {
   const MAX = 4;
   const N = 50;
-  await using proxy = TcpProxy.start(port);
-  await using publisher = await connect(addr(port));
+  await using proxy = TcpProxy.start(peer.port);
+  await using publisher = await connect(addr(peer.port));
   await using sub = await Subscriber.connect(addr(proxy.port), ["chan"], {
     reconnect: FAST_RECONNECT,
     maxQueued: MAX,
@@ -280,14 +323,18 @@ eachTarget("a paused subscriber still reconnects and re-subscribes (proxy)", asy
   // The loss is noticed once the consumer catches up and reading resumes;
   // what was received before it is delivered in order (a prefix of what was sent).
   const got: number[] = [];
-  for (let turn = 0; !reconnected; turn++) {
-    assert.ok(turn < 5_000, "gave up waiting for the reconnection");
-    while (sub.queued !== 0) {
-      assert.ok(sub.queued <= MAX);
-      got.push(Number((await next(sub)).payload));
-    }
-    await new Promise((r) => setTimeout(r, 0));
-  }
+  await bounded(
+    (async () => {
+      while (!reconnected) {
+        while (sub.queued !== 0) {
+          assert.ok(sub.queued <= MAX);
+          got.push(Number((await next(sub)).payload));
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })(),
+    "the reconnection",
+  );
   await watching;
   assert.ok(got.length >= MAX, `${got.length} messages before the reconnection`);
   assert.deepEqual(got, [...got.keys()], "in order, none repeated");
@@ -301,7 +348,7 @@ eachTarget("a paused subscriber still reconnects and re-subscribes (proxy)", asy
     got.push(Number(msg.payload));
   }
   assert.ok(got.length <= N);
-}, "pubsub");
+});
 
 Deno.test("maxQueued must be a positive integer", async () => {
   for (const maxQueued of [0, -1, 1.5, NaN]) {

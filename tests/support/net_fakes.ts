@@ -77,9 +77,11 @@ export type ProxyEvent =
  * A TCP proxy in front of a server: it can hold the server's replies (so
  * commands are written but unanswered), drop every connection at once
  * ({@linkcode TcpProxy.kill}) and listen again on the same port
- * ({@linkcode TcpProxy.restart}). It logs every command received and every
- * reply forwarded, in order ({@linkcode TcpProxy.events}), so a test can
- * check what a client wrote before it had a reply, with no timing.
+ * ({@linkcode TcpProxy.restart}). It logs every command once it has passed
+ * it on to the server, and every reply before it passes it on to the client
+ * ({@linkcode TcpProxy.events}), so a command logged before a reply was
+ * written by the client before that reply reached it: a test checks what a
+ * client wrote before it had a reply on the record, with no timing.
  *
  * @example
  * ```ts ignore
@@ -228,16 +230,20 @@ export class TcpProxy implements AsyncDisposable {
           const data = buf.slice(0, n);
           const frames = splitter.feed(data);
           if (upstream) {
+            // Logged once passed on: a command counted here has reached the server.
+            await writeAll(to, data);
             for (const f of frames) {
               this.events.push({ kind: "command", conn, args: parseCommand(f) });
             }
             this.#changes.notify();
-          } else if (this.#holding) {
+            continue;
+          }
+          if (this.#holding) {
             this.#held.push({ to, data, conn, replies: frames.length });
             continue;
-          } else {
-            for (let i = 0; i < frames.length; i++) this.events.push({ kind: "reply", conn });
           }
+          // Logged before it is passed on: the client cannot have it before it is counted.
+          for (let i = 0; i < frames.length; i++) this.events.push({ kind: "reply", conn });
           await writeAll(to, data);
         }
       } catch {
@@ -258,6 +264,15 @@ export class TcpProxy implements AsyncDisposable {
  * `null` to close that connection without answering.
  */
 export type FakeReply = (args: string[], conn: number) => string | null | undefined;
+
+/** Options of {@linkcode FakeServer.start}. */
+export interface FakeOptions {
+  /**
+   * Close the first connection, unanswered, as soon as it has received this
+   * many bytes: a client still writing a big command then sees its write fail.
+   */
+  closeFirstAfter?: number;
+}
 
 /** One connection of a {@linkcode FakeServer}. */
 interface FakeConn {
@@ -302,17 +317,19 @@ export class FakeServer implements AsyncDisposable {
   #changes = new Changes();
   #reply: FakeReply | undefined;
   #peak = 0;
+  #closeFirstAfter: number | undefined;
 
-  private constructor(listener: Deno.TcpListener, reply?: FakeReply) {
+  private constructor(listener: Deno.TcpListener, reply?: FakeReply, options: FakeOptions = {}) {
     this.#listener = listener;
     this.#reply = reply;
+    this.#closeFirstAfter = options.closeFirstAfter;
     this.port = (listener.addr as Deno.NetAddr).port;
     this.#accepting = this.#accept();
   }
 
   /** Starts listening on a port of its own; `reply` decides how commands are answered. */
-  static start(reply?: FakeReply): FakeServer {
-    return new FakeServer(Deno.listen({ hostname: "127.0.0.1", port: 0 }), reply);
+  static start(reply?: FakeReply, options?: FakeOptions): FakeServer {
+    return new FakeServer(Deno.listen({ hostname: "127.0.0.1", port: 0 }), reply, options);
   }
 
   /** The commands received so far on every connection, in arrival order. */
@@ -403,10 +420,16 @@ export class FakeServer implements AsyncDisposable {
       this.#changes.notify();
       const reader = (async () => {
         const buf = new Uint8Array(64 * 1024);
+        let bytes = 0;
         try {
           for (;;) {
             const n = await conn.read(buf);
             if (n === null) break;
+            bytes += n;
+            if (c.index === 0 && this.#closeFirstAfter !== undefined) {
+              if (bytes >= this.#closeFirstAfter) break; // unread bytes left: a reset
+              continue;
+            }
             for (const frame of c.splitter.feed(buf.subarray(0, n))) {
               const args = parseCommand(frame);
               this.#commands.push(args);
@@ -435,6 +458,66 @@ export class FakeServer implements AsyncDisposable {
   }
 
   /** Same as {@linkcode FakeServer.close}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/**
+ * A listener that never accepts, with its accept queue filled up, so a new
+ * TCP connection to its port neither succeeds nor fails: the kernel drops
+ * the SYN (a "connect timeout" without the network). Filling is bounded;
+ * `close()` ends every connection it made.
+ */
+export class FullBacklog implements AsyncDisposable {
+  /** Its port on 127.0.0.1. */
+  readonly port: number;
+  readonly #listener: Deno.TcpListener;
+  readonly #conns: Deno.TcpConn[];
+
+  private constructor(listener: Deno.TcpListener, conns: Deno.TcpConn[]) {
+    this.#listener = listener;
+    this.port = (listener.addr as Deno.NetAddr).port;
+    this.#conns = conns;
+  }
+
+  /**
+   * Listens and connects to itself until a connection attempt hangs (it is
+   * given `probeMs`, a safety net far above a loopback connect's time).
+   */
+  static async start(probeMs = 1_000, maxConnections = 10_000): Promise<FullBacklog> {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    const conns: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < maxConnections; i++) {
+        const probe = new AbortController();
+        const timer = setTimeout(() => probe.abort(new Error("full")), probeMs);
+        try {
+          conns.push(await Deno.connect({ hostname: "127.0.0.1", port, signal: probe.signal }));
+        } catch (e) {
+          if (probe.signal.aborted) return new FullBacklog(listener, conns);
+          throw e;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      throw new Error(`FullBacklog: ${maxConnections} connections and the queue is not full`);
+    } catch (e) {
+      for (const c of conns) closeQuietly(c);
+      closeQuietly(listener);
+      throw e;
+    }
+  }
+
+  /** Closes the connections it made and the listener. */
+  close(): Promise<void> {
+    for (const c of this.#conns) closeQuietly(c);
+    closeQuietly(this.#listener);
+    return Promise.resolve();
+  }
+
+  /** Same as {@linkcode FullBacklog.close}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
