@@ -116,11 +116,13 @@ const MIN_I64 = -9223372036854775808n;
 
 /**
  * Whether `arg` equals the ASCII word `lower` (given in lower case),
- * case-insensitively, without allocating.
+ * case-insensitively, without allocating. As Redis compares options with
+ * C's `strcasecmp`, the argument ends at its first NUL byte: `nx\0z` is
+ * the option `NX` (`EXPIRE k 100 "nx\0z"` replies `:1` in Redis).
  */
 export function isOption(arg: Uint8Array, lower: string): boolean {
   const n = lower.length;
-  if (arg.length !== n) return false;
+  if (arg.length !== n && (arg.length < n || arg[n] !== 0)) return false;
   for (let i = 0; i < n; i++) {
     let c = arg[i];
     if (c >= 65 && c <= 90) c += 32;

@@ -6,7 +6,8 @@
  * injected clock, so no assertion depends on timing.
  */
 import assert from "node:assert/strict";
-import { RawClient, startTestServer, type TestServer, waitFor } from "./helpers.ts";
+import { HAVE_REDIS, RawClient, startTestServer, type TestServer, waitFor } from "./helpers.ts";
+import { compareWithRedis } from "./support/redis_compare.ts";
 import { Keyspace } from "../server/mod.ts";
 import { utf8 } from "../resp/bytes.ts";
 
@@ -254,4 +255,23 @@ Deno.test("overwriting or persisting a volatile key keeps the sweeper's books ri
   assert.equal(db.size, 2);
   assert.equal(db.volatileSize, 0);
   assert.ok(db.has("a") && db.has("b") && !db.has("c"));
+});
+
+Deno.test({
+  name: "option words end at a NUL byte in every family, as Redis's strcasecmp" +
+    (HAVE_REDIS ? "" : " (ignored: redis-server is not installed)"),
+  ignore: !HAVE_REDIS,
+  fn: () =>
+    compareWithRedis({
+      "NUL-cut options": [
+        "SET k v",
+        ["EXPIRE", "k", "100", "nx\x00z"],
+        ["EXPIRE", "k", "100", "n\x00x"],
+        ["EXPIRE", "k", "200", "GT\x00"],
+        "TTL k",
+        ["SCAN", "0", "count\x00x", "10"],
+        ["COPY", "k", "k2", "replace\x00"],
+        "GET k2",
+      ],
+    }),
 });
