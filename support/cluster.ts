@@ -6,7 +6,7 @@
  * stopped (directories removed) by `close()`.
  *
  * Shared by `tests/` and `bench/` (bench never imports tests). Importing it
- * starts nothing; every wait is bounded.
+ * starts nothing (`HAVE_REDIS_CLUSTER` is a PATH lookup); every wait is bounded.
  *
  * @example
  * ```ts ignore
@@ -18,24 +18,28 @@
  * @module
  */
 
-/** Whether a program can be run (`name --version` succeeds). */
-async function hasExecutable(name: string): Promise<boolean> {
+/** Whether an executable named `name` is on `PATH` (a file lookup: nothing is run). */
+function onPath(name: string): boolean {
+  let path: string | undefined;
   try {
-    const r = await new Deno.Command(name, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-      stdin: "null",
-    }).output();
-    return r.success;
+    path = Deno.env.get("PATH");
   } catch {
     return false;
   }
+  for (const dir of (path ?? "").split(":")) {
+    if (dir === "") continue;
+    try {
+      const st = Deno.statSync(`${dir}/${name}`);
+      if (st.isFile && (st.mode === null || (st.mode & 0o111) !== 0)) return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
 }
 
-/** Whether `redis-server` and `redis-cli` are installed (a cluster can be started). */
-export const HAVE_REDIS_CLUSTER: boolean = (await hasExecutable("redis-server")) &&
-  (await hasExecutable("redis-cli"));
+/** Whether `redis-server` and `redis-cli` are on `PATH` (a cluster can be started). */
+export const HAVE_REDIS_CLUSTER: boolean = onPath("redis-server") && onPath("redis-cli");
 
 /** A free TCP port on 127.0.0.1 (it may be taken again by the time it is used). */
 export function freePort(): number {
