@@ -250,6 +250,7 @@ class ServerImpl implements Server {
    * longer than `timeout` (never subscribers, as in Redis).
    */
   #tick(): void {
+    this.state.db.updateClock();
     const stats = this.state.stats;
     const now = performance.now();
     const elapsed = now - this.#lastSampleAt;

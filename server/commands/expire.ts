@@ -70,7 +70,7 @@ function expireGeneric(name: string, unit: TimeUnit, absolute: boolean): Handler
 /** Redis's `ttlGenericCommand`. */
 function ttlGeneric(ms: boolean, absolute: boolean): Handler {
   return (ctx: Context, args: Uint8Array[]): Frame => {
-    const e = ctx.db.get(toBinary(args[1]));
+    const e = ctx.db.peek(toBinary(args[1]));
     if (e === undefined) return -2;
     if (e.expiresAt === 0) return -1;
     let ttl = absolute ? e.expiresAt : e.expiresAt - ctx.db.now();

@@ -48,7 +48,7 @@ function del(ctx: Context, args: Uint8Array[]): number {
 function countExisting(ctx: Context, args: Uint8Array[]): number {
   const db = ctx.db;
   let n = 0;
-  for (let i = 1; i < args.length; i++) if (db.has(toBinary(args[i]))) n++;
+  for (let i = 1; i < args.length; i++) if (db.peek(toBinary(args[i])) !== undefined) n++;
   return n;
 }
 
@@ -107,7 +107,11 @@ export const keyHandlers: HandlerMap = {
   del: del,
   unlink: del,
   exists: countExisting,
-  touch: countExisting,
+  touch: (ctx, args) => {
+    let n = 0;
+    for (let i = 1; i < args.length; i++) if (ctx.db.get(toBinary(args[i])) !== undefined) n++;
+    return n;
+  },
   type: (ctx, args) => {
     const v = ctx.db.getValue(toBinary(args[1]));
     return typeReply(v === undefined ? "none" : typeOf(v));

@@ -141,6 +141,21 @@ function ownedZeros(length: number): Uint8Array {
 }
 
 /**
+ * Whether a string value was made or grown in place by APPEND, SETRANGE
+ * or SETBIT (it owns a buffer with spare room): Redis's `raw` encoding for
+ * OBJECT ENCODING, whatever its length.
+ *
+ * @example
+ * ```ts
+ * import { isGrownString } from "./strings.ts";
+ * console.log(isGrownString(new Uint8Array(3))); // false
+ * ```
+ */
+export function isGrownString(v: Uint8Array): boolean {
+  return owners.get(v.buffer) === v;
+}
+
+/**
  * A value with `v`'s bytes and length `max(v.length, length)` (new bytes
  * are zero) that this module may modify: `v` itself or a view on its own
  * buffer when it is owned and has room, else a fresh owned copy (with

@@ -144,6 +144,8 @@ export class Entry {
   seq: number;
   /** @internal index in the keyspace's slot array; -1 once deleted */
   pos: number;
+  /** Unix ms of the last access by a command (OBJECT IDLETIME), at the keyspace clock's resolution. */
+  accessedAt = 0;
 
   /** @internal use {@linkcode Keyspace.set} */
   constructor(key: string, value: Value, expiresAt: number, seq: number, pos: number) {
@@ -209,6 +211,8 @@ export class Keyspace {
   #budgetMs: number;
   #expiredTotal = 0;
   #listeners = new Map<string, Set<KeyListener>>();
+  /** The access clock (Redis's cached LRU clock): refreshed by {@linkcode updateClock}. */
+  #accessClock: number;
 
   /**
    * The thresholds of the compact encodings (`hash-max-listpack-entries`,
@@ -237,6 +241,7 @@ export class Keyspace {
    */
   constructor(options: KeyspaceOptions = {}) {
     this.now = options.clock ?? Date.now;
+    this.#accessClock = this.now();
     this.#budgetMs = options.sweepBudgetMs ?? 5;
     const interval = options.sweepIntervalMs ?? 100;
     if (interval > 0) {
@@ -273,7 +278,35 @@ export class Keyspace {
       return this.countLookups ? this.#miss(key) : undefined;
     }
     if (this.countLookups) this.hits++;
+    e.accessedAt = this.#accessClock;
     return e;
+  }
+
+  /**
+   * The live entry of `key` as {@linkcode get} finds it (hits and misses
+   * counted alike) but without marking it accessed: Redis's
+   * `LOOKUP_NOTOUCH` (OBJECT, TYPE, EXISTS, TTL).
+   */
+  peek(key: string): Entry | undefined {
+    const e = this.#map.get(key);
+    const at = e?.accessedAt;
+    const found = this.get(key);
+    if (found !== undefined) found.accessedAt = at!;
+    return found;
+  }
+
+  /**
+   * Refreshes the access clock from {@linkcode now} (the server's cron
+   * calls it ten times a second, as Redis updates its LRU clock), so that
+   * marking an access costs no clock read.
+   */
+  updateClock(): void {
+    this.#accessClock = this.now();
+  }
+
+  /** Milliseconds since the entry was last accessed (OBJECT IDLETIME divides by 1000). */
+  idleMs(entry: Entry): number {
+    return Math.max(0, this.now() - entry.accessedAt);
   }
 
   #miss(key: string): undefined {
@@ -355,6 +388,7 @@ export class Keyspace {
       this.#expire(e);
       return undefined;
     }
+    e.accessedAt = this.#accessClock;
     const v = e.value;
     if (type.is(v)) return v;
     throw WRONGTYPE;
@@ -612,6 +646,7 @@ export class Keyspace {
    * The timer calls it every `sweepIntervalMs`; tests may call it directly.
    */
   sweep(budgetMs: number = this.#budgetMs): number {
+    this.updateClock();
     const total = this.#volatile.size;
     if (total === 0) return 0;
     const deadline = performance.now() + budgetMs;
@@ -664,6 +699,7 @@ export class Keyspace {
 
   #add(key: string, value: Value, expiresAt: number): Entry {
     const e = new Entry(key, value, expiresAt, this.#nextSeq++, this.#slots.length);
+    e.accessedAt = this.#accessClock;
     this.#slots.push(e);
     this.#map.set(key, e);
     if (expiresAt !== 0) this.#volatile.add(e);
