@@ -57,14 +57,20 @@ export { formatNotifyFlags, notifyHook, parseNotifyFlags } from "./db/notify.ts"
 export {
   cloneValue,
   Entry,
+  type KeyListener,
   Keyspace,
   type KeyspaceOptions,
   type NotifyHook,
   type RedisObject,
+  STRING,
   typeOf,
   type Value,
+  valueAs,
+  type ValueType,
   WRONGTYPE,
 } from "./db/keyspace.ts";
+export { Blocking, UNBLOCKED_ERROR, type WaitRequest } from "./db/blocking.ts";
+export { DEFAULT_ENCODING_LIMITS, type EncodingLimits } from "./types/limits.ts";
 export { builtinCommands, createCommandTable } from "./commands/mod.ts";
 export type {
   CommandArg,
