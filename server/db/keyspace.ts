@@ -144,7 +144,11 @@ export class Entry {
   seq: number;
   /** @internal index in the keyspace's slot array; -1 once deleted */
   pos: number;
-  /** Unix ms of the last access by a command (OBJECT IDLETIME), at the keyspace clock's resolution. */
+  /**
+   * When a command last accessed the key (OBJECT IDLETIME): seconds on the
+   * keyspace's access clock, a small integer as Redis's 24-bit LRU clock
+   * (a millisecond time would be a boxed double per key).
+   */
   accessedAt = 0;
 
   /** @internal use {@linkcode Keyspace.set} */
@@ -211,8 +215,10 @@ export class Keyspace {
   #budgetMs: number;
   #expiredTotal = 0;
   #listeners = new Map<string, Set<KeyListener>>();
-  /** The access clock (Redis's cached LRU clock): refreshed by {@linkcode updateClock}. */
-  #accessClock: number;
+  /** The access clock in whole seconds since {@linkcode #epoch} (Redis's cached LRU clock). */
+  #accessClock = 0;
+  /** Unix ms the access clock counts from. */
+  #epoch: number;
 
   /**
    * The thresholds of the compact encodings (`hash-max-listpack-entries`,
@@ -241,7 +247,7 @@ export class Keyspace {
    */
   constructor(options: KeyspaceOptions = {}) {
     this.now = options.clock ?? Date.now;
-    this.#accessClock = this.now();
+    this.#epoch = this.now();
     this.#budgetMs = options.sweepBudgetMs ?? 5;
     const interval = options.sweepIntervalMs ?? 100;
     if (interval > 0) {
@@ -301,12 +307,13 @@ export class Keyspace {
    * marking an access costs no clock read.
    */
   updateClock(): void {
-    this.#accessClock = this.now();
+    this.#accessClock = Math.max(0, Math.floor((this.now() - this.#epoch) / 1000));
   }
 
-  /** Milliseconds since the entry was last accessed (OBJECT IDLETIME divides by 1000). */
+  /** Milliseconds since the entry was last accessed, at one-second resolution (OBJECT IDLETIME). */
   idleMs(entry: Entry): number {
-    return Math.max(0, this.now() - entry.accessedAt);
+    const nowSec = Math.max(0, Math.floor((this.now() - this.#epoch) / 1000));
+    return Math.max(0, nowSec - entry.accessedAt) * 1000;
   }
 
   #miss(key: string): undefined {
