@@ -4,15 +4,20 @@
  *
  * - ENCODING: a collection reports its type's own encoding name
  *   (`listpack`, `quicklist`, `intset`, `hashtable`, `skiplist`); a string
- *   is `int` when Redis would store it as an integer (a canonical 64-bit
- *   integer of at most 20 characters), `embstr` up to 44 bytes, `raw`
- *   beyond.
+ *   is `raw` once APPEND, SETRANGE or SETBIT has changed it in place,
+ *   otherwise `int` when Redis would store it as an integer (a canonical
+ *   64-bit integer of at most 20 characters), `embstr` up to 44 bytes,
+ *   `raw` beyond.
  * - REFCOUNT: 1, except for the integers 0..9999 that Redis shares
  *   (`2147483647`, its `OBJ_SHARED_REFCOUNT`) unless `maxmemory` is set
  *   with an LRU or LFU policy.
- * - IDLETIME: whole seconds since the key was last accessed (Redis's
- *   resolution); an error under an LFU `maxmemory-policy`.
- * - FREQ: an error unless an LFU `maxmemory-policy` is selected.
+ * - IDLETIME: whole seconds since the key was last accessed (the
+ *   keyspace's access time, refreshed as Redis's LRU clock); an error
+ *   under an LFU `maxmemory-policy`.
+ * - FREQ: an error unless an LFU `maxmemory-policy` is selected. This
+ *   server keeps no LFU counter: under such a policy it replies the
+ *   counter of a key not read since it was written (Redis's initial 5,
+ *   decayed by one per idle minute).
  * - A missing key replies null; the lookup neither touches the key nor
  *   fires a `keymiss` event, but counts as a keyspace hit or miss.
  *
@@ -29,6 +34,7 @@ import { type Frame, ReplyError, SimpleString } from "../../resp/frame.ts";
 import { parseInteger, toBinary } from "../../resp/bytes.ts";
 import type { Context, HandlerMap } from "../command.ts";
 import type { Entry, Value } from "../db/keyspace.ts";
+import { isGrownString } from "./strings.ts";
 
 /** Redis's `OBJ_SHARED_REFCOUNT` (`INT_MAX`): the refcount of a shared integer. */
 const SHARED_REFCOUNT = 2147483647;
@@ -67,9 +73,10 @@ const HELP = [
 ].map((line) => new SimpleString(line));
 
 /**
- * The encoding Redis 7.0 gives a string value as SET stores it
- * (`tryObjectEncoding`): `int` for a canonical 64-bit integer of at most
- * 20 characters, `embstr` up to 44 bytes, `raw` beyond.
+ * The encoding Redis 7.0 gives a string value: `raw` once grown in place
+ * (APPEND, SETRANGE, SETBIT: Redis's `dbUnshareStringValue`), otherwise as
+ * SET stores it (`tryObjectEncoding`): `int` for a canonical 64-bit
+ * integer of at most 20 characters, `embstr` up to 44 bytes, `raw` beyond.
  *
  * @example
  * ```ts
@@ -81,6 +88,7 @@ const HELP = [
  * ```
  */
 export function stringEncoding(value: Uint8Array): "int" | "embstr" | "raw" {
+  if (isGrownString(value)) return "raw";
   if (value.length <= 20 && parseInteger(value) !== null) return "int";
   return value.length <= EMBSTR_SIZE_LIMIT ? "embstr" : "raw";
 }
@@ -113,9 +121,10 @@ function sharesIntegers(ctx: Context): boolean {
 
 /**
  * The entry of `keyArg` as OBJECT looks it up (Redis's
- * `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`): an expired key is reclaimed as on
- * any lookup, a miss fires no `keymiss` event, and the lookup counts as a
- * keyspace hit or miss when the dispatcher counts this command's lookups.
+ * `LOOKUP_NOTOUCH | LOOKUP_NONOTIFY`): the key is not marked accessed, an
+ * expired key is reclaimed as on any lookup, a miss fires no `keymiss`
+ * event, and the lookup counts as a keyspace hit or miss when the
+ * dispatcher counts this command's lookups.
  */
 function lookup(ctx: Context, keyArg: Uint8Array): Entry | undefined {
   const db = ctx.db;
@@ -123,7 +132,7 @@ function lookup(ctx: Context, keyArg: Uint8Array): Entry | undefined {
   db.countLookups = false;
   let e: Entry | undefined;
   try {
-    e = db.get(toBinary(keyArg));
+    e = db.peek(toBinary(keyArg));
   } finally {
     db.countLookups = counting;
   }
@@ -132,15 +141,6 @@ function lookup(ctx: Context, keyArg: Uint8Array): Entry | undefined {
     else db.hits++;
   }
   return e;
-}
-
-/**
- * The time of the last access to an entry in Unix ms, when the keyspace
- * records it (`Entry.accessedAt`, requested from the keyspace); undefined
- * while it does not.
- */
-function accessedAt(e: Entry): number | undefined {
-  return (e as Entry & { readonly accessedAt?: number }).accessedAt;
 }
 
 /** OBJECT ENCODING key */
@@ -154,7 +154,7 @@ function objectRefcount(ctx: Context, args: Uint8Array[]): Frame {
   const e = lookup(ctx, args[2]);
   if (e === undefined) return null;
   const v = e.value;
-  if (v instanceof Uint8Array && v.length <= 4 && sharesIntegers(ctx)) {
+  if (v instanceof Uint8Array && v.length <= 4 && !isGrownString(v) && sharesIntegers(ctx)) {
     const n = parseInteger(v);
     if (typeof n === "number" && n >= 0 && n < SHARED_INTEGERS) return SHARED_REFCOUNT;
   }
@@ -166,10 +166,7 @@ function objectIdletime(ctx: Context, args: Uint8Array[]): Frame {
   const e = lookup(ctx, args[2]);
   if (e === undefined) return null;
   if (lfuSelected(ctx)) return LFU_SELECTED;
-  const at = accessedAt(e);
-  if (at === undefined) return 0;
-  const idle = Math.floor(ctx.db.now() / 1000) - Math.floor(at / 1000);
-  return idle > 0 ? idle : 0;
+  return Math.floor(ctx.db.idleMs(e) / 1000);
 }
 
 /** Redis's `LFU_INIT_VAL`: the counter of a key just created. */
@@ -178,16 +175,14 @@ const LFU_INIT_VAL = 5;
 /**
  * OBJECT FREQ key. Under an LFU policy Redis replies its logarithmic access
  * counter decayed by idle minutes (`lfu-decay-time` 1). This server keeps
- * no access counter: it replies the counter of a key not accessed since
- * its last write (`LFU_INIT_VAL` decayed by the minutes since then).
+ * no access counter: it replies the counter of a key not read since it was
+ * written (`LFU_INIT_VAL` decayed by the minutes since the last access).
  */
 function objectFreq(ctx: Context, args: Uint8Array[]): Frame {
   const e = lookup(ctx, args[2]);
   if (e === undefined) return null;
   if (!lfuSelected(ctx)) return LFU_NOT_SELECTED;
-  const at = accessedAt(e);
-  const minutes = at === undefined ? 0 : Math.floor((ctx.db.now() - at) / 60_000);
-  return Math.max(0, LFU_INIT_VAL - minutes);
+  return Math.max(0, LFU_INIT_VAL - Math.floor(ctx.db.idleMs(e) / 60_000));
 }
 
 /** Handlers of the family by command name; metadata come from `meta.ts`. */
