@@ -141,19 +141,13 @@ export class RedisHash implements RedisObject {
   }
 
   /**
-   * Converts to a hashtable now when any of `strings` is longer than
-   * `hash-max-listpack-value` (Redis's `hashTypeTryConversion`, run on all
-   * of HSET's arguments before the first is added).
+   * Converts to a hashtable now when a string of `longest` bytes is about
+   * to be added and that is longer than `hash-max-listpack-value` (Redis's
+   * `hashTypeTryConversion`, run on all of HSET's arguments before the
+   * first is added).
    */
-  prepareFor(strings: readonly string[]): void {
-    if (this.#flat === undefined) return;
-    const max = this.#limits.hashMaxListpackValue;
-    for (let i = 0; i < strings.length; i++) {
-      if (strings[i].length > max) {
-        this.#convert();
-        return;
-      }
-    }
+  prepareFor(longest: number): void {
+    if (this.#flat !== undefined && longest > this.#limits.hashMaxListpackValue) this.#convert();
   }
 
   /** Removes `field`; true when it existed. A listpack keeps the order of the rest. */

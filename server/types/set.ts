@@ -215,6 +215,12 @@ export class RedisSet implements RedisObject {
     return true;
   }
 
+  /** Removes every member (the encoding stays). */
+  clear(): void {
+    if (this.#ints !== undefined) this.#ints = [];
+    else this.#table = new Table();
+  }
+
   /** The member at position `i` (`0 <= i < size`); positions change on modification. */
   memberAt(i: number): string {
     const ints = this.#ints;
