@@ -144,9 +144,9 @@ function smove(ctx: Context, args: Uint8Array[]): Frame {
   return 1;
 }
 
-/** SPOP's count: `ERR value is out of range, must be positive` when negative. */
+/** SPOP's count: `ERR value is out of range, must be positive` when negative or not an integer. */
 function positiveCountArg(arg: Uint8Array): number {
-  const v = int64Arg(arg);
+  const v = int64Arg(arg, MUST_BE_POSITIVE);
   if (v < 0) throw MUST_BE_POSITIVE;
   return Number(v);
 }
