@@ -1,8 +1,10 @@
 /**
  * Differential tests: the same commands go to our server and to a real
  * `redis-server` (started on a free port), and the raw reply bytes must be
- * identical. Ignored when `redis-server` is not installed. The redis-cli
- * test compares what `redis-cli` prints for both servers.
+ * identical, in RESP2 and again in RESP3 (after `HELLO 3`, whose reply
+ * carries each server's client id and is not compared). Ignored when
+ * `redis-server` is not installed. The redis-cli test compares what
+ * `redis-cli` prints for both servers.
  */
 import assert from "node:assert/strict";
 import {
@@ -11,6 +13,7 @@ import {
   HAVE_REDIS_CLI,
   latin1,
   RawClient,
+  runTool,
   startRedis,
   startTestServer,
 } from "./helpers.ts";
@@ -117,34 +120,46 @@ const COMMANDS: Arg[][] = [
   ["SCAN", "0"],
 ];
 
-async function replies(port: number, commands: Arg[][]): Promise<string[]> {
-  await using c = await RawClient.connect(port);
+/** A connection speaking `protocol` (after `HELLO 3`, its reply checked and set aside). */
+async function open(port: number, protocol: 2 | 3): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  if (protocol === 3) assert.match(await c.call("HELLO", "3"), /^%7\r\n/);
+  return c;
+}
+
+async function replies(port: number, protocol: 2 | 3, commands: Arg[][]): Promise<string[]> {
+  await using c = await open(port, protocol);
   return await c.calls(commands);
 }
 
-Deno.test({
-  name: `same reply bytes as redis-server${SKIP}`,
-  ignore: !HAVE_REDIS,
-  fn: async () => {
-    await using redis = await startRedis();
-    await using ours = await startTestServer();
-    // one command per round trip, then the whole list as one pipeline
-    const theirs: string[] = [];
-    const mine: string[] = [];
-    {
-      await using a = await RawClient.connect(redis.port);
-      await using b = await RawClient.connect(ours.port);
-      for (const command of COMMANDS) {
-        theirs.push(await a.call(...command));
-        mine.push(await b.call(...command));
+for (const protocol of [2, 3] as const) {
+  Deno.test({
+    name: `same reply bytes as redis-server, RESP${protocol}${SKIP}`,
+    ignore: !HAVE_REDIS,
+    fn: async () => {
+      await using redis = await startRedis();
+      await using ours = await startTestServer();
+      // one command per round trip, then the whole list as one pipeline
+      const theirs: string[] = [];
+      const mine: string[] = [];
+      {
+        await using a = await open(redis.port, protocol);
+        await using b = await open(ours.port, protocol);
+        for (const command of COMMANDS) {
+          theirs.push(await a.call(...command));
+          mine.push(await b.call(...command));
+        }
       }
-    }
-    for (let i = 0; i < COMMANDS.length; i++) {
-      assert.equal(mine[i], theirs[i], `reply to ${JSON.stringify(COMMANDS[i])}`);
-    }
-    assert.deepEqual(await replies(ours.port, COMMANDS), await replies(redis.port, COMMANDS));
-  },
-});
+      for (let i = 0; i < COMMANDS.length; i++) {
+        assert.equal(mine[i], theirs[i], `reply to ${JSON.stringify(COMMANDS[i])}`);
+      }
+      assert.deepEqual(
+        await replies(ours.port, protocol, COMMANDS),
+        await replies(redis.port, protocol, COMMANDS),
+      );
+    },
+  });
+}
 
 Deno.test({
   name: `same protocol errors as redis-server${SKIP}`,
@@ -176,13 +191,8 @@ Deno.test({
 });
 
 async function cli(port: number, args: string[]): Promise<string> {
-  const out = await new Deno.Command("redis-cli", {
-    args: ["-h", "127.0.0.1", "-p", String(port), ...args],
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-  }).output();
-  return new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  const out = await runTool("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args]);
+  return out.stdout + out.stderr;
 }
 
 Deno.test({
