@@ -23,7 +23,7 @@
  * @module
  */
 
-import { type Frame, ReplyError } from "../resp/frame.ts";
+import { type Frame, QUEUED, ReplyError } from "../resp/frame.ts";
 import { toBinary } from "../resp/bytes.ts";
 import { asciiUpper, cText, rejectError } from "./args.ts";
 import type { Keyspace } from "./db/keyspace.ts";
@@ -32,6 +32,7 @@ import type { Config } from "./config.ts";
 import type { PubSub, Subscriber } from "./pubsub.ts";
 import type { Blocking } from "./db/blocking.ts";
 import { type CommandDocs, type CommandMeta, metaFromFields } from "./commands/meta.ts";
+import type { Transaction, Watch } from "./commands/transactions.ts";
 
 /**
  * Redis's COMMAND flag names (`COMMAND INFO` reports them).
@@ -138,6 +139,16 @@ export interface ResolvedCommand extends Command {
   readonly noAuth: boolean;
   /** Allowed in RESP2 subscribed mode: (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING, QUIT, RESET. */
   readonly inSubscribedMode: boolean;
+  /** Refused inside MULTI (the `no_multi` flag). */
+  readonly noMulti: boolean;
+  /** Runs at once inside MULTI instead of being queued: EXEC, DISCARD, MULTI, WATCH, QUIT, RESET. */
+  readonly runsInMulti: boolean;
+  /** Allowed while a script is busy (the `allow_busy` flag). */
+  readonly allowBusy: boolean;
+  /** Refused inside scripts (the `noscript` flag). */
+  readonly noScript: boolean;
+  /** Writes (the `write` flag). */
+  readonly writes: boolean;
 }
 
 /**
@@ -173,6 +184,8 @@ export const GATE_RESP2_PUBSUB = 2;
 export const GATE_PUBSUB = 4;
 /** {@linkcode ClientState.gate} bit: CLIENT REPLY OFF or SKIP is in effect. */
 export const GATE_REPLY = 8;
+/** {@linkcode ClientState.gate} bit: the client is in MULTI or watches keys. */
+export const GATE_TXN = 16;
 
 /** {@linkcode ClientState.replyFlags}: CLIENT REPLY OFF. */
 export const REPLY_OFF = 1;
@@ -221,6 +234,10 @@ export interface ClientState {
   pubsub: Subscriber | undefined;
   /** The connection behind this client. */
   handle: ClientHandle;
+  /** The commands queued since MULTI; `undefined` outside MULTI. */
+  multi: Transaction | undefined;
+  /** The keys watched by WATCH; `undefined` when none. */
+  watch: Watch | undefined;
 }
 
 const INERT_HANDLE: ClientHandle = {
@@ -271,17 +288,36 @@ export function createClientState(init: {
     replyFlags: 0,
     pubsub: undefined,
     handle: INERT_HANDLE,
+    multi: undefined,
+    watch: undefined,
   };
   refreshGate(client);
   return client;
 }
 
-/** Recomputes {@linkcode ClientState.gate} from the client's auth, pub/sub and reply state. */
+/**
+ * Recomputes {@linkcode ClientState.gate} from the client's auth, pub/sub,
+ * reply and transaction state.
+ */
 export function refreshGate(client: ClientState): void {
   const subscribed = client.pubsub !== undefined && client.pubsub.count > 0;
   client.gate = (client.authenticated ? 0 : GATE_NOAUTH) |
     (subscribed ? GATE_PUBSUB | (client.protocol === 2 ? GATE_RESP2_PUBSUB : 0) : 0) |
-    (client.replyFlags !== 0 ? GATE_REPLY : 0);
+    (client.replyFlags !== 0 ? GATE_REPLY : 0) |
+    (client.multi !== undefined || client.watch !== undefined ? GATE_TXN : 0);
+}
+
+/**
+ * Ends a client's transaction state: discards a MULTI in progress and
+ * unwatches every key (EXEC, DISCARD, RESET). The connection calls it when
+ * the client disconnects, so that its watched keys are released.
+ */
+export function releaseClient(client: ClientState): void {
+  if (client.multi === undefined && client.watch === undefined) return;
+  client.multi = undefined;
+  client.watch?.release();
+  client.watch = undefined;
+  refreshGate(client);
 }
 
 /** Per-class output buffer limit (`client-output-buffer-limit`), in bytes and seconds; 0 = none. */
@@ -466,6 +502,9 @@ const SUBSCRIBED_MODE_COMMANDS = new Set([
   "reset",
 ]);
 
+/** Commands that run at once inside MULTI instead of being queued (Redis's processCommand). */
+const RUNS_IN_MULTI = new Set(["exec", "discard", "multi", "watch", "quit", "reset"]);
+
 function resolve(cmd: Command, parent?: ResolvedCommand): ResolvedCommand {
   const fullName = parent ? `${parent.fullName}|${cmd.name}` : cmd.name;
   const self: ResolvedCommand & { subcommandMap?: Map<string, ResolvedCommand> } = {
@@ -476,6 +515,11 @@ function resolve(cmd: Command, parent?: ResolvedCommand): ResolvedCommand {
     readsKeys: cmd.flags.includes("readonly") && cmd.firstKey > 0,
     noAuth: cmd.flags.includes("no_auth"),
     inSubscribedMode: parent === undefined && SUBSCRIBED_MODE_COMMANDS.has(cmd.name),
+    noMulti: cmd.flags.includes("no_multi"),
+    runsInMulti: parent === undefined && RUNS_IN_MULTI.has(cmd.name),
+    allowBusy: cmd.flags.includes("allow_busy"),
+    noScript: cmd.flags.includes("noscript"),
+    writes: cmd.flags.includes("write"),
   };
   if (cmd.subcommands) {
     const subs = new Map<string, ResolvedCommand>();
@@ -581,6 +625,8 @@ export class CommandTable {
  * Looks up and runs one request, turning a thrown {@linkcode ReplyError}
  * into the reply. Any other exception is logged and answered with
  * `-ERR <message>` so that one bad command cannot kill the connection.
+ * Inside MULTI the command is queued (`+QUEUED`) instead, and a command
+ * refused there makes the transaction fail.
  */
 export function execute(
   table: CommandTable,
@@ -588,27 +634,65 @@ export function execute(
   args: Uint8Array[],
 ): Frame | Promise<Frame> {
   const cmd = table.lookup(args);
-  if (cmd instanceof ReplyError) return cmd;
   const client = ctx.client;
-  if ((client.gate & (GATE_NOAUTH | GATE_RESP2_PUBSUB)) !== 0) {
-    const refused = gateError(ctx, cmd);
-    if (refused !== undefined) return refused;
+  if (cmd instanceof ReplyError) {
+    if (client.multi !== undefined) client.multi.failed = true;
+    return cmd;
   }
-  client.lastCommand = cmd;
-  ctx.db.countLookups = cmd.readsKeys;
-  const handler = cmd.handler;
-  if (handler === undefined) return arityError(cmd.fullName);
-  let r: Frame | Promise<Frame>;
-  try {
-    r = handler(ctx, args);
-    if (r instanceof Promise) r = r.catch((e) => failure(ctx, cmd, e));
-  } catch (e) {
-    r = failure(ctx, cmd, e);
+  if ((client.gate & (GATE_NOAUTH | GATE_RESP2_PUBSUB | GATE_TXN)) !== 0) {
+    const early = admit(ctx, cmd, args);
+    if (early !== undefined) return early;
   }
+  const r = invoke(ctx, cmd, args);
   // clients blocked on keys this command modified are served after it
   const blocking = ctx.server.blocking;
   if (blocking.hasReady) blocking.serveReady();
   return r;
+}
+
+/**
+ * Runs a resolved command's handler (no gates): what {@linkcode execute}
+ * does after its checks, and what EXEC does for each queued command.
+ */
+export function invoke(
+  ctx: Context,
+  cmd: ResolvedCommand,
+  args: Uint8Array[],
+): Frame | Promise<Frame> {
+  ctx.client.lastCommand = cmd;
+  ctx.db.countLookups = cmd.readsKeys;
+  const handler = cmd.handler;
+  if (handler === undefined) return arityError(cmd.fullName);
+  try {
+    const r = handler(ctx, args);
+    return r instanceof Promise ? r.catch((e) => failure(ctx, cmd, e)) : r;
+  } catch (e) {
+    return failure(ctx, cmd, e);
+  }
+}
+
+/**
+ * The checks of a client with auth, subscribed-mode or transaction state,
+ * in Redis's order: the refusal to reply, `QUEUED` for a command queued in
+ * MULTI, or `undefined` to run the command.
+ */
+function admit(ctx: Context, cmd: ResolvedCommand, args: Uint8Array[]): Frame | undefined {
+  const client = ctx.client;
+  const multi = client.multi;
+  const refused = gateError(ctx, cmd);
+  if (refused !== undefined) {
+    if (multi !== undefined) multi.failed = true;
+    return refused;
+  }
+  if (multi !== undefined && !cmd.runsInMulti) {
+    multi.queue(cmd, args);
+    return QUEUED;
+  }
+  if ((client.gate & GATE_TXN) !== 0 && cmd.name === "reset" && cmd.parent === undefined) {
+    // RESET ends the transaction state along with the rest
+    releaseClient(client);
+  }
+  return undefined;
 }
 
 /** `-NOAUTH Authentication required.` */
@@ -622,15 +706,20 @@ export function authRequired(client: ClientState, settings: ServerSettings): boo
   return !client.authenticated && settings.requirePass !== "";
 }
 
-/** The refusal of a command by the auth and subscribed-mode checks, if any (Redis's order). */
+/**
+ * The refusal of a command by the auth, transaction and subscribed-mode
+ * checks, if any, in Redis's order.
+ */
 function gateError(ctx: Context, cmd: ResolvedCommand): ReplyError | undefined {
   const client = ctx.client;
-  if (
-    (client.gate & GATE_NOAUTH) !== 0 && !cmd.noAuth && authRequired(client, ctx.server.settings)
-  ) {
+  const gate = client.gate;
+  if ((gate & GATE_NOAUTH) !== 0 && !cmd.noAuth && authRequired(client, ctx.server.settings)) {
     return NOAUTH_ERROR;
   }
-  if ((client.gate & GATE_RESP2_PUBSUB) !== 0 && !cmd.inSubscribedMode) {
+  if (cmd.noMulti && client.multi !== undefined) {
+    return new ReplyError("ERR Command not allowed inside a transaction");
+  }
+  if ((gate & GATE_RESP2_PUBSUB) !== 0 && !cmd.inSubscribedMode) {
     return new ReplyError(
       sanitize(
         `ERR Can't execute '${cmd.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,

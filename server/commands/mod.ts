@@ -29,6 +29,7 @@ import { setHandlers } from "./set.ts";
 import { zsetHandlers } from "./zset.ts";
 import { sortHandlers } from "./sort.ts";
 import { objectHandlers } from "./object.ts";
+import { transactionHandlers } from "./transactions.ts";
 
 /** Every family's handlers, in the order COMMAND lists them. */
 export const FAMILY_HANDLERS: readonly HandlerMap[] = [
@@ -44,6 +45,7 @@ export const FAMILY_HANDLERS: readonly HandlerMap[] = [
   zsetHandlers,
   sortHandlers,
   objectHandlers,
+  transactionHandlers,
 ];
 
 function fromMeta(

@@ -1,0 +1,225 @@
+/**
+ * Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH, with Redis 7.0's
+ * semantics (multi.c).
+ *
+ * While a client is in MULTI the dispatcher (`command.ts`) queues its
+ * commands with {@linkcode Transaction.queue} and replies `+QUEUED`; a
+ * command refused while queueing (unknown, wrong arity, `no-multi`, ...)
+ * marks the transaction failed, and EXEC then answers `-EXECABORT`. EXEC
+ * runs the queued commands back to back inside `Blocking.atomically`, so no
+ * other client runs in between, blocking commands return their timeout
+ * reply at once, and woken blocked clients are served after it.
+ *
+ * WATCH hangs a {@linkcode Watch} (a `KeyListener`) on each key: the
+ * keyspace's "key modified" signal (any write, expiry, FLUSHALL/FLUSHDB)
+ * marks the client dirty, and its next EXEC answers the null reply.
+ *
+ * @module
+ */
+
+import { type Frame, NULL_ARRAY, OK, ReplyError } from "../../resp/frame.ts";
+import { toBinary } from "../../resp/bytes.ts";
+import {
+  type ClientHandle,
+  type Context,
+  type Handler,
+  type HandlerMap,
+  invoke,
+  NO_REPLY,
+  refreshGate,
+  releaseClient,
+  type ResolvedCommand,
+} from "../command.ts";
+import type { KeyListener, Keyspace } from "../db/keyspace.ts";
+
+/** `-EXECABORT ...`: a command was refused while the transaction was queued. */
+export const EXECABORT_ERROR: ReplyError = new ReplyError(
+  "EXECABORT Transaction discarded because of previous errors.",
+);
+
+/** The commands queued by MULTI, and whether one was refused while queueing. */
+export class Transaction {
+  /** The queued commands, in order. */
+  readonly commands: ResolvedCommand[] = [];
+  /** Their arguments (copies: the read buffer is reused). */
+  readonly args: Uint8Array[][] = [];
+  /** A command was refused while queueing: EXEC answers `-EXECABORT`. */
+  failed = false;
+
+  /** Queues a command; `args` are copied. */
+  queue(cmd: ResolvedCommand, args: readonly Uint8Array[]): void {
+    const copy = new Array<Uint8Array>(args.length);
+    for (let i = 0; i < args.length; i++) copy[i] = args[i].slice();
+    this.commands.push(cmd);
+    this.args.push(copy);
+  }
+}
+
+/**
+ * The keys a client watches. Any modification of one of them (the
+ * keyspace's "key modified" signal) makes the watch dirty and releases
+ * every key at once, as Redis's `touchWatchedKey` does.
+ */
+export class Watch implements KeyListener {
+  readonly #db: Keyspace;
+  readonly #keys = new Set<string>();
+  /** A watched key was modified since WATCH: EXEC must fail. */
+  dirty = false;
+
+  /** @param db the keyspace whose keys are watched */
+  constructor(db: Keyspace) {
+    this.#db = db;
+  }
+
+  /** Number of keys watched (0 once dirty). */
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  /**
+   * Watches `key`. A key that has already expired is reclaimed first: its
+   * deletion is not a change (Redis 7.0 flags such a key and ignores its
+   * deletion), and watching starts from "the key does not exist".
+   */
+  add(key: string): void {
+    if (this.dirty || this.#keys.has(key)) return;
+    this.#db.get(key);
+    this.#keys.add(key);
+    this.#db.listen(key, this);
+  }
+
+  /**
+   * EXEC's check that no watched key has expired since WATCH (Redis's
+   * `isWatchedKeyExpired`): reading each key reclaims an expired one, and
+   * its expiry signals this watch.
+   */
+  checkExpired(): void {
+    for (const key of this.#keys) {
+      if (this.dirty) return;
+      this.#db.get(key);
+    }
+  }
+
+  /** @internal the "key modified" signal */
+  keyModified(): void {
+    this.dirty = true;
+    this.release();
+  }
+
+  /** Stops watching every key (the dirty flag stays). */
+  release(): void {
+    for (const key of this.#keys) this.#db.unlisten(key, this);
+    this.#keys.clear();
+  }
+}
+
+/** The EXEC without MULTI error. */
+const EXEC_WITHOUT_MULTI = new ReplyError("ERR EXEC without MULTI");
+
+const multi: Handler = (ctx) => {
+  const client = ctx.client;
+  if (client.multi !== undefined) return new ReplyError("ERR MULTI calls can not be nested");
+  client.multi = new Transaction();
+  refreshGate(client);
+  return OK;
+};
+
+const discard: Handler = (ctx) => {
+  if (ctx.client.multi === undefined) return new ReplyError("ERR DISCARD without MULTI");
+  releaseClient(ctx.client);
+  return OK;
+};
+
+const watch: Handler = (ctx, args) => {
+  const client = ctx.client;
+  if (client.multi !== undefined) return new ReplyError("ERR WATCH inside MULTI is not allowed");
+  let w = client.watch;
+  if (w === undefined) {
+    w = client.watch = new Watch(ctx.db);
+    refreshGate(client);
+  }
+  // no point in watching more once dirty (Redis answers OK at once)
+  for (let i = 1; i < args.length && !w.dirty; i++) w.add(toBinary(args[i]));
+  return OK;
+};
+
+const unwatch: Handler = (ctx) => {
+  const client = ctx.client;
+  if (client.watch !== undefined) {
+    client.watch.release();
+    client.watch = undefined;
+    refreshGate(client);
+  }
+  return OK;
+};
+
+const exec: Handler = (ctx) => {
+  const client = ctx.client;
+  const t = client.multi;
+  if (t === undefined) return EXEC_WITHOUT_MULTI;
+  const w = client.watch;
+  if (w !== undefined && !w.dirty) w.checkExpired();
+  const dirty = w !== undefined && w.dirty;
+  releaseClient(client);
+  if (t.failed) return EXECABORT_ERROR;
+  if (dirty) return NULL_ARRAY;
+  return runQueued(ctx, t);
+};
+
+/**
+ * Runs the queued commands as one atomic step. Push frames a command sends
+ * instead of a reply (SUBSCRIBE's confirmations) take its place in the
+ * array, as in Redis's EXEC reply.
+ */
+function runQueued(ctx: Context, t: Transaction): Frame | Promise<Frame> {
+  const client = ctx.client;
+  const n = t.commands.length;
+  const replies: (Frame | Promise<Frame>)[] = [];
+  let pending = false;
+  const handle = client.handle;
+  const pushed: Frame[] = [];
+  client.handle = capturingHandle(handle, pushed);
+  try {
+    ctx.server.blocking.atomically(() => {
+      for (let i = 0; i < n; i++) {
+        const r = invoke(ctx, t.commands[i], t.args[i]);
+        if (pushed.length !== 0) {
+          for (const p of pushed) replies.push(p);
+          pushed.length = 0;
+        }
+        if (r === NO_REPLY) continue;
+        if (r instanceof Promise) pending = true;
+        replies.push(r);
+      }
+    });
+  } finally {
+    client.handle = handle;
+  }
+  return pending ? Promise.all(replies) : replies as Frame[];
+}
+
+/** A handle that collects push frames (into `sink`) and forwards everything else. */
+function capturingHandle(inner: ClientHandle, sink: Frame[]): ClientHandle {
+  return {
+    kill: () => inner.kill(),
+    push: (frame) => sink.push(frame),
+    pushRaw: (bytes) => inner.pushRaw(bytes),
+    flushPushes: () => {},
+    lagged: (missed) => inner.lagged(missed),
+    get outputLength() {
+      return inner.outputLength;
+    },
+    get inputLength() {
+      return inner.inputLength;
+    },
+  };
+}
+
+/** The transaction commands. */
+export const transactionHandlers: HandlerMap = {
+  multi,
+  exec,
+  discard,
+  watch,
+  unwatch,
+};
