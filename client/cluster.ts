@@ -81,6 +81,8 @@ export type ClusterClientOptions = ClientOptions & BufferedOptions & ClusterOpti
  */
 export class ClusterError extends Error {
   /**
+   * Creates the error.
+   *
    * @param message what went wrong
    * @param options `cause`: the last error
    */
