@@ -143,10 +143,10 @@ export function formatListpackScore(x: number): string {
 
 /**
  * The text `ZSCAN` shows for a score of a skiplist-encoded sorted set
- * (Redis's `d2string`): as {@linkcode formatScore}, but `-0` prints `0`.
+ * (Redis's `d2string`): the same as {@linkcode formatScore}.
  */
 export function formatSkiplistScore(x: number): string {
-  return x === 0 ? "0" : formatScore(x);
+  return formatScore(x);
 }
 
 // ---------------------------------------------------------------------------
