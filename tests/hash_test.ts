@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   type Arg,
+  cmd,
   fromLatin1,
   HAVE_REDIS,
   mulberry32,
@@ -515,3 +516,66 @@ async function scanAll(c: RawClient, args: Arg[]): Promise<string[]> {
   }
   throw new Error("scan did not end");
 }
+
+// ---------------------------------------------------------------------------
+// Keyspace events, compared with redis-server's
+
+/**
+ * The keyspace events (`channel payload`) that `commands` fire on a
+ * server with `notify-keyspace-events KEAn`, read by a pattern subscriber
+ * up to a marker message.
+ */
+async function eventsOf(port: number, commands: readonly (readonly Arg[])[]): Promise<string[]> {
+  await using control = await RawClient.connect(port);
+  await control.call("FLUSHALL");
+  await control.call("CONFIG", "SET", "notify-keyspace-events", "KEAn");
+  await using sub = await RawClient.connect(port);
+  await sub.send(cmd("PSUBSCRIBE", "__key*__:*"));
+  await sub.readStrings(1);
+  await control.calls(commands);
+  await control.call("PUBLISH", "__keyevent@0__:MARK", "end");
+  const out: string[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const [, , channel, payload] = parseReply((await sub.readStrings(1))[0]) as string[];
+    if (channel === "__keyevent@0__:MARK") break;
+    out.push(`${channel} ${payload}`);
+  }
+  await control.call("CONFIG", "SET", "notify-keyspace-events", "");
+  return out;
+}
+
+Deno.test({
+  name: "hash commands fire the keyspace events redis-server fires",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await startRedis();
+    await using ours = await startTestServer();
+    const script: Arg[][] = [
+      ["HSET", "h", "a", "1", "b", "2"],
+      ["HSET", "h", "a", "1"],
+      ["HMSET", "h", "c", "3"],
+      ["HSETNX", "h", "a", "9"],
+      ["HSETNX", "h", "d", "4"],
+      ["HSETNX", "h2", "d", "4"],
+      ["HINCRBY", "h", "n", "5"],
+      ["HINCRBY", "h", "a", "x"],
+      ["HINCRBY", "h", "c", "9223372036854775807"],
+      ["HINCRBY", "h", "c", "9223372036854775807"],
+      ["HINCRBYFLOAT", "h", "f", "1.5"],
+      ["HINCRBYFLOAT", "h", "f", "inf"],
+      ["HINCRBYFLOAT", "h3", "f", "1"],
+      ["HDEL", "h", "zz"],
+      ["HDEL", "h", "a", "zz"],
+      ["HDEL", "h2", "d"],
+      ["HDEL", "nokey", "a"],
+      ["HGET", "h", "b"],
+      ["HGET", "nokey", "b"],
+      ["HGETALL", "nokey"],
+      ["SET", "s", "v"],
+      ["HSET", "s", "a", "1"],
+      ["HDEL", "h", "b", "c", "n", "f", "d"],
+      ["EXISTS", "h"],
+    ];
+    assert.deepEqual(await eventsOf(ours.port, script), await eventsOf(redis.port, script));
+  },
+});

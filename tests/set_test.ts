@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import {
   type Arg,
+  cmd,
   fromLatin1,
   HAVE_REDIS,
   mulberry32,
@@ -598,3 +599,108 @@ async function scanAll(c: RawClient, args: Arg[]): Promise<string[]> {
   }
   throw new Error("scan did not end");
 }
+
+// ---------------------------------------------------------------------------
+// Keyspace events, compared with redis-server's
+
+/**
+ * The keyspace events (`channel payload`) that `commands` fire on a
+ * server with `notify-keyspace-events KEAn`, read by a pattern subscriber
+ * up to a marker message.
+ */
+async function eventsOf(port: number, commands: readonly (readonly Arg[])[]): Promise<string[]> {
+  await using control = await RawClient.connect(port);
+  await control.call("FLUSHALL");
+  await control.call("CONFIG", "SET", "notify-keyspace-events", "KEAn");
+  await using sub = await RawClient.connect(port);
+  await sub.send(cmd("PSUBSCRIBE", "__key*__:*"));
+  await sub.readStrings(1);
+  await control.calls(commands);
+  await control.call("PUBLISH", "__keyevent@0__:MARK", "end");
+  const out: string[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const [, , channel, payload] = parseReply((await sub.readStrings(1))[0]) as string[];
+    if (channel === "__keyevent@0__:MARK") break;
+    out.push(`${channel} ${payload}`);
+  }
+  await control.call("CONFIG", "SET", "notify-keyspace-events", "");
+  return out;
+}
+
+Deno.test({
+  name: "set commands fire the keyspace events redis-server fires",
+  ignore: !HAVE_REDIS,
+  async fn() {
+    await using redis = await startRedis();
+    await using ours = await startTestServer();
+    const script: Arg[][] = [
+      ["SADD", "s", "1", "2", "3"],
+      ["SADD", "s", "1"],
+      ["SREM", "s", "9"],
+      ["SREM", "s", "1"],
+      ["SREM", "nokey", "1"],
+      ["SADD", "one", "x"],
+      ["SREM", "one", "x", "y"],
+      ["SMOVE", "s", "t", "2"],
+      ["SMOVE", "s", "t", "9"],
+      ["SMOVE", "nokey", "t", "2"],
+      ["SADD", "t", "3"],
+      ["SMOVE", "s", "t", "3"],
+      ["SMOVE", "t", "t", "3"],
+      ["SADD", "p", "a"],
+      ["SPOP", "p"],
+      ["SPOP", "p"],
+      ["SADD", "p", "a", "b", "c"],
+      ["SPOP", "p", "0"],
+      ["SPOP", "p", "1"],
+      ["SPOP", "p", "10"],
+      ["SPOP", "nokey", "10"],
+      ["SADD", "a", "1", "2"],
+      ["SADD", "b", "2", "3"],
+      ["SINTERSTORE", "d", "a", "b"],
+      ["SINTERSTORE", "d", "a", "nokey"],
+      ["SINTERSTORE", "d", "a", "nokey"],
+      ["SUNIONSTORE", "d", "a", "b"],
+      ["SUNIONSTORE", "d", "nokey"],
+      ["SDIFFSTORE", "d", "a", "b"],
+      ["SDIFFSTORE", "d", "a", "a"],
+      ["SDIFFSTORE", "d", "a", "a"],
+      ["SET", "str", "v"],
+      ["SADD", "str", "1"],
+      ["SINTERSTORE", "str", "a", "b"],
+      ["SMEMBERS", "nokey"],
+      ["SISMEMBER", "a", "1"],
+    ];
+    assert.deepEqual(await eventsOf(ours.port, script), await eventsOf(redis.port, script));
+  },
+});
+
+// ---------------------------------------------------------------------------
+// Huge counts
+
+Deno.test("huge counts neither crash nor build huge replies; the server keeps serving", async () => {
+  await using srv = await startTestServer();
+  await using c = await RawClient.connect(srv.port);
+  await using other = await RawClient.connect(srv.port);
+  assert.equal(await c.call("SADD", "s", "a", "b"), ":2\r\n");
+  assert.equal(await c.call("HSET", "h", "f", "v"), ":1\r\n");
+  // Redis would try to send 2^31 elements (and run out of memory)
+  assert.match(await c.call("SRANDMEMBER", "s", "-2147483648"), /^-ERR count is too large/);
+  assert.match(await c.call("HRANDFIELD", "h", "-2147483648"), /^-ERR count is too large/);
+  assert.match(
+    await c.call("HRANDFIELD", "h", "-4611686018427387903", "WITHVALUES"),
+    /^-ERR count is too large/,
+  );
+  // the largest count allowed is served
+  const reply = parseReply(await c.call("SRANDMEMBER", "s", String(-(1 << 16)))) as string[];
+  assert.equal(reply.length, 1 << 16);
+  assert.ok(reply.every((m) => m === "a" || m === "b"));
+  // positive counts are bounded by the size
+  assert.equal(
+    (parseReply(await c.call("SRANDMEMBER", "s", "9223372036854775807")) as []).length,
+    2,
+  );
+  assert.equal((parseReply(await c.call("SPOP", "s", "9223372036854775807")) as []).length, 2);
+  assert.equal(await c.call("SRANDMEMBER", "nokey", "-2147483648"), "*0\r\n");
+  assert.equal(await other.call("PING"), "+PONG\r\n");
+});
