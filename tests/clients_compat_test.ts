@@ -19,6 +19,7 @@ import { createClient as createClientV4 } from "redis";
 // node-redis 4 has no RESP3; the RESP3 tests need node-redis 5.
 import { createClient as createClientV5, RESP_TYPES } from "redis5";
 import {
+  bounded,
   eachPeer,
   type Peer,
   peerName,
@@ -33,22 +34,8 @@ function compatTest(
   fn: (peer: Peer) => Promise<void>,
   options: PeerOptions = {},
 ): void {
-  eachPeer(what, (peer) => bounded(fn(peer), `${what} [${peerName(peer.kind)}]`), options);
-}
-
-/** Fails instead of hanging when a client never answers (a safety net, not a timing assertion). */
-async function bounded<T>(work: Promise<T>, what: string, ms = 30_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no progress in ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  // a safety net against a client that never answers, not a timing assertion
+  eachPeer(what, (peer) => bounded(fn(peer), `${what} [${peerName(peer.kind)}]`, 30_000), options);
 }
 
 /** What {@linkcode restart} needs of a client: an event emitter. */

@@ -9,6 +9,7 @@
  */
 import assert from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
+import { bounded, RawClient } from "./helpers.ts";
 
 function denortAvailable(): { ok: boolean; reason: string } {
   const bin = Deno.env.get("DENORT_BIN");
@@ -66,34 +67,32 @@ Deno.test({ name, ignore: !denort.ok }, async () => {
       stdout: "null",
       stderr: "piped",
     }).spawn();
+    let status: Deno.CommandStatus;
     try {
       // The start-up log line names the address it listens on.
       const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
       let text = "";
-      let port: number | undefined;
-      while (port === undefined) {
-        const { value, done } = await reader.read();
-        assert.ok(!done, `serve exited before listening: ${text}`);
-        text += value;
-        const m = /127\.0\.0\.1:(\d+)/.exec(text);
-        if (m) port = Number(m[1]);
-      }
+      const port = await bounded(
+        (async () => {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`serve exited before listening: ${text}`);
+            text += value;
+            const m = /127\.0\.0\.1:(\d+)/.exec(text);
+            if (m) return Number(m[1]);
+          }
+        })(),
+        () => `the start-up line (stderr so far: ${JSON.stringify(text)})`,
+      );
       reader.releaseLock();
       child.stderr.cancel().catch(() => {});
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      try {
-        await conn.write(new TextEncoder().encode("*1\r\n$4\r\nPING\r\n"));
-        const buf = new Uint8Array(64);
-        const n = await conn.read(buf);
-        assert.equal(new TextDecoder().decode(buf.subarray(0, n ?? 0)), "+PONG\r\n");
-      } finally {
-        conn.close();
-      }
+      await using c = await RawClient.connect(port);
+      assert.equal(await c.call("PING"), "+PONG\r\n");
     } finally {
       child.kill("SIGTERM");
-      const status = await child.status;
-      assert.equal(status.code, 0, "serve exits 0 on SIGTERM");
+      status = await child.status;
     }
+    assert.equal(status.code, 0, "serve exits 0 on SIGTERM");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

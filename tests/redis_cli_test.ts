@@ -322,6 +322,7 @@ for (
     ignore: !HAVE_REDIS_CLI,
     fn: async () => {
       const srv = await startServeProcess(["--log-level", "warn", ...args], env);
+      let code: number | undefined;
       try {
         const peer = { kind: "ours", port: srv.port } as Peer;
         assert.equal((await cli(peer, ["PING"])).stdout, "NOAUTH Authentication required.\n\n");
@@ -334,8 +335,9 @@ for (
           "v\n",
         );
       } finally {
-        assert.equal(await srv.close(), 0, "serve exits 0 on SIGTERM");
+        code = await srv.close();
       }
+      assert.equal(code, 0, "serve exits 0 on SIGTERM");
     },
   });
 }
