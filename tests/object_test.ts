@@ -3,7 +3,8 @@
 // 7.0.15 in RESP2 and RESP3 (string encodings by Redis's rules, collection
 // encodings across the thresholds, shared integers, missing keys, LFU
 // policy errors); the lookup's effect on keyspace statistics and `keymiss`
-// events compared with Redis; idle time with an injected clock.
+// events compared with Redis; idle time and LFU frequency with an injected
+// clock (their values against Redis depend on when a second or minute starts).
 
 import assert from "node:assert/strict";
 import { cmd, HAVE_REDIS, parseReply, RawClient, startTestServer } from "./helpers.ts";
@@ -92,7 +93,6 @@ const STRINGS: Record<string, readonly ScriptStep[]> = {
     "OBJECT FREQ nokey",
     "SET k v",
     "OBJECT FREQ k",
-    "OBJECT IDLETIME k",
     "OBJECT",
     "OBJECT ENCODING",
     "OBJECT ENCODING a b",
@@ -114,13 +114,10 @@ const STRINGS: Record<string, readonly ScriptStep[]> = {
     "OBJECT IDLETIME k",
     "OBJECT IDLETIME nokey",
     "OBJECT FREQ nokey",
-    "SET k2 v",
-    "OBJECT FREQ k2",
     "CONFIG SET maxmemory-policy volatile-lfu",
     "OBJECT IDLETIME k",
     "CONFIG SET maxmemory-policy volatile-lru",
     "OBJECT FREQ k",
-    "OBJECT IDLETIME k",
     "CONFIG SET maxmemory-policy noeviction",
   ],
   "shared integers under maxmemory": [
