@@ -25,7 +25,7 @@ import {
 } from "./helpers.ts";
 
 async function next(sub: Subscriber): Promise<Message> {
-  const msg = await sub.recv();
+  const msg = await bounded(sub.recv(), "the next message");
   assert.ok(msg !== undefined, "the subscriber ended");
   return msg;
 }

@@ -12,6 +12,7 @@
 import type { Server } from "../../server/mod.ts";
 import { startRedis, startTestServer } from "./servers.ts";
 import { HAVE_REDIS } from "./tools.ts";
+import { bounded } from "./wait.ts";
 
 /** Which server a compatibility test runs against: real Redis or ours. */
 export type PeerKind = "redis" | "ours";
@@ -82,13 +83,19 @@ export interface EachPeerOptions extends PeerOptions {
    * `{ "redis-cli": HAVE_REDIS_CLI }`; a missing one ignores both tests.
    */
   requires?: Readonly<Record<string, boolean>>;
+  /**
+   * A test still running after this long fails with a message instead of
+   * hanging the run (a safety net, not a timing assertion; default 60000).
+   */
+  limitMs?: number;
 }
 
 /**
  * Registers `fn` as one test per peer (real Redis first), each with its own
  * private server from {@linkcode startPeer}, named `<what> [<peer name>]`.
  * A test that cannot run (a required tool or, for the `redis` peer,
- * `redis-server` not installed) is ignored with the reason in its name.
+ * `redis-server` not installed) is ignored with the reason in its name. A
+ * test that hangs fails after `limitMs`.
  *
  * @example
  * ```ts
@@ -104,7 +111,7 @@ export function eachPeer(
   fn: (peer: Peer) => Promise<void>,
   options: EachPeerOptions = {},
 ): void {
-  const { requires = {}, ...peerOptions } = options;
+  const { requires = {}, limitMs = 60_000, ...peerOptions } = options;
   const missing = Object.entries(requires).find(([, installed]) => !installed)?.[0];
   for (const kind of PEERS) {
     const reason = missing !== undefined
@@ -117,7 +124,7 @@ export function eachPeer(
       ignore: reason !== undefined,
       fn: async () => {
         await using peer = await startPeer(kind, peerOptions);
-        await fn(peer);
+        await bounded(fn(peer), `${what} [${peerName(kind)}]`, limitMs);
       },
     });
   }
