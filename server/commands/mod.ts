@@ -30,6 +30,7 @@ import { zsetHandlers } from "./zset.ts";
 import { sortHandlers } from "./sort.ts";
 import { objectHandlers } from "./object.ts";
 import { transactionHandlers } from "./transactions.ts";
+import { scriptingHandlers } from "./scripting.ts";
 
 /** Every family's handlers, in the order COMMAND lists them. */
 export const FAMILY_HANDLERS: readonly HandlerMap[] = [
@@ -46,6 +47,7 @@ export const FAMILY_HANDLERS: readonly HandlerMap[] = [
   sortHandlers,
   objectHandlers,
   transactionHandlers,
+  scriptingHandlers,
 ];
 
 function fromMeta(

@@ -1,0 +1,293 @@
+// Tests of Lua scripting (server/commands/scripting.ts, server/scripting/):
+// EVAL/EVALSHA/EVAL_RO/EVALSHA_RO and SCRIPT subcommands compared byte for
+// byte with a real redis-server in RESP2 and RESP3: the conversion rules
+// between Lua values and replies case by case, redis.call's checks and
+// error texts, the libraries (cjson, cmsgpack, bit, struct), binary-safe
+// strings, atomicity and blocked clients served after a script.
+
+import assert from "node:assert/strict";
+import { type Arg, HAVE_REDIS, RawClient, startRedis, startTestServer } from "./helpers.ts";
+import { compareWithRedis, type ScriptStep } from "./support/redis_compare.ts";
+
+const ignore = !HAVE_REDIS;
+
+/** `EVAL <script> <numkeys> ...` as an argument array. */
+function ev(script: string, ...rest: Arg[]): Arg[] {
+  return ["EVAL", script, ...(rest.length === 0 ? ["0"] : rest)];
+}
+
+const CONVERSIONS: Record<string, ScriptStep[]> = {
+  "Lua to reply: numbers, strings, booleans, nil": [
+    ev("return 1"),
+    ev("return 3.99"),
+    ev("return -3.99"),
+    ev("return 'hello'"),
+    ev("return true"),
+    ev("return false"),
+    ev("return nil"),
+    ev("return"),
+    ev("return 2^53 + 10"),
+    ev("return -2^63"),
+    ev("return 1e300"),
+    ev("return 0/0 ~= 0/0"),
+  ],
+  "Lua to reply: tables": [
+    ev("return {1, 2, 3.7, 'x', nil, 5}"),
+    ev("return {1, false, true}"),
+    ev("return {}"),
+    ev("return {{1, {2, {'deep'}}}, 'a'}"),
+    ev("return {a = 1, b = 2}"),
+    ev("return {ok = 'FINE'}"),
+    ev("return {ok = 'line\\r\\nbreak'}"),
+    ev("return {err = 'ERR custom failure'}"),
+    ev("return {err = 'WRONGTYPE my own'}"),
+    ev("return {1, {ok = 'X'}, {err = 'ERR inner'}}"),
+    ev("return redis.status_reply('FINE')"),
+    ev("return redis.error_reply('ERR My Error')"),
+  ],
+  "Lua to reply under RESP3": [
+    ev("redis.setresp(3); return {double = 3.5}"),
+    ev("redis.setresp(3); return {double = 1/0}"),
+    ev("redis.setresp(3); return {map = {a = 1}}"),
+    ev("redis.setresp(3); return {set = {x = true}}"),
+    ev("redis.setresp(3); return true"),
+    ev("redis.setresp(3); return false"),
+    ev("redis.setresp(3); return nil"),
+    ev("redis.setresp(3); return {big_number = '123456789012345678901234567890'}"),
+  ],
+  "redis.call replies to Lua": [
+    "SET s hello",
+    "HSET h f v",
+    "SADD set m",
+    "ZADD z 1.5 m",
+    ev("return redis.call('GET', 's')"),
+    ev("return redis.call('GET', 'missing')"),
+    ev("return redis.call('GET', 'missing') == false"),
+    ev("return redis.call('SET', 'x', 'y')"),
+    ev("return redis.call('SET', 'x', 'y').ok"),
+    ev("return redis.call('PING')"),
+    ev("return redis.call('INCR', 'n')"),
+    ev("return redis.call('ZRANGE', 'z', 0, -1)"),
+    ev("return redis.call('HGETALL', 'h')"),
+    ev("return redis.call('ZSCORE', 'z', 'm')"),
+    ev("return redis.call('ZRANGE', 'z', 0, -1, 'WITHSCORES')"),
+    ev("return redis.pcall('INCR', 's')"),
+    ev("return redis.pcall('INCR', 's').err"),
+    ev("return type(redis.pcall('NOSUCH'))"),
+    ev("return redis.call('EXISTS', 's', 'missing', 's')"),
+  ],
+  "redis.call replies to Lua under RESP3": [
+    "HSET h f v",
+    "SADD set m",
+    "ZADD z 1.5 m",
+    ev("redis.setresp(3); return redis.call('HGETALL', 'h')"),
+    ev("redis.setresp(3); local t = redis.call('HGETALL', 'h'); return t.map.f"),
+    ev("redis.setresp(3); return redis.call('SMEMBERS', 'set')"),
+    ev("redis.setresp(3); return redis.call('ZSCORE', 'z', 'm')"),
+    ev("redis.setresp(3); return redis.call('ZSCORE', 'z', 'm').double"),
+    ev("redis.setresp(3); return redis.call('HGETALL', 'nohash')"),
+    ev("redis.setresp(2); return redis.call('HGETALL', 'h')"),
+  ],
+};
+
+const ERRORS: Record<string, ScriptStep[]> = {
+  "runtime errors": [
+    "SET s str",
+    ev("return x.y"),
+    ev("return undefined_global"),
+    ev("x = 5"),
+    ev("error('boom')"),
+    ev("local t = nil; return t[1]"),
+    ev("return redis.call('INCR', KEYS[1])", "1", "s"),
+    ev("return redis.call('HSET', KEYS[1], 'f', 'v')", "1", "s"),
+  ],
+  "redis.call's checks": [
+    ev("return redis.call('nosuch')"),
+    ev("return redis.call('get')"),
+    ev("return redis.call('object', 'nosuch')"),
+    ev("return redis.call('multi')"),
+    ev("return redis.call('eval', 'return 1', 0)"),
+    ev("return redis.call('subscribe', 'x')"),
+    ev("return redis.call()"),
+    ev("return redis.call('get', {})"),
+    ev("return redis.call('get', 1.5)"),
+    ev("return redis.call('set', 'n', 12.5), redis.call('get', 'n')"),
+    ev("return redis.pcall('nosuch')"),
+  ],
+  "syntax errors": [
+    ev("return ("),
+    ev("this is not lua"),
+    ["SCRIPT", "LOAD", "return ("],
+  ],
+  "numkeys": [
+    ev("return 1", "2", "a"),
+    ev("return 1", "-1"),
+    ev("return 1", "x"),
+    ev("return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}", "2", "k1", "k2", "a1", "a2"),
+  ],
+  "read-only scripts": [
+    ["EVAL_RO", "return redis.call('set', 'a', 'b')", "0"],
+    ["EVAL_RO", "return redis.call('get', 'a')", "0"],
+    ["SCRIPT", "LOAD", "return redis.call('del', 'a')"],
+    ["EVALSHA_RO", "23e9b53a17e0de375fe9ac52973d74a9231496c2", "0"],
+  ],
+};
+
+const SCRIPT_CACHE: Record<string, ScriptStep[]> = {
+  "SCRIPT LOAD, EXISTS, EVALSHA, FLUSH": [
+    ["SCRIPT", "LOAD", "return 'loaded'"],
+    [
+      "SCRIPT",
+      "EXISTS",
+      "b534286061d4b9e4026607613b95c06c06015ae8",
+      "ab",
+      "B534286061D4B9E4026607613B95C06C06015AE8",
+    ],
+    ["EVALSHA", "b534286061d4b9e4026607613b95c06c06015ae8", "0"],
+    ["EVALSHA", "B534286061D4B9E4026607613B95C06C06015AE8", "0"],
+    ["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"],
+    ["EVALSHA", "fff", "0"],
+    ["SCRIPT", "FLUSH", "BAD"],
+    ["SCRIPT", "FLUSH", "ASYNC"],
+    ["SCRIPT", "EXISTS", "b534286061d4b9e4026607613b95c06c06015ae8"],
+    ev("return 'via eval'"),
+    ["SCRIPT", "EXISTS", "7b4dd9d867deb864cee5b15d67ea3fd724623b45"],
+    ["EVALSHA", "b534286061d4b9e4026607613b95c06c06015ae8", "0"],
+    ["SCRIPT", "FLUSH"],
+    ["SCRIPT", "FLUSH", "SYNC"],
+    ["SCRIPT", "KILL"],
+    ["FUNCTION", "KILL"],
+  ],
+  "EVAL caches its script for EVALSHA": [
+    ev("return 'cached'"),
+    ["EVALSHA", "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1", "0"],
+    ["SCRIPT", "EXISTS", "952f49ffc8f7b098d8ab5da45d3164ca36ed18b1"],
+  ],
+};
+
+const ENVIRONMENT: Record<string, ScriptStep[]> = {
+  "the redis table and globals": [
+    ev("return redis.REDIS_VERSION"),
+    ev("return redis.REDIS_VERSION_NUM"),
+    ev("return redis.sha1hex('abc')"),
+    ev("return redis.sha1hex('')"),
+    ev("return {redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING}"),
+    ev("redis.log(redis.LOG_DEBUG, 'quiet'); return 1"),
+    ev("return redis.set_repl(redis.REPL_ALL)"),
+    ev("return redis.replicate_commands()"),
+    ev("return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_REPLICA, redis.REPL_ALL}"),
+    ev("return type(unpack) .. type(loadstring) .. type(pcall) .. type(tostring)"),
+    ev("return print"),
+    ev("return tostring(10/2) .. ' ' .. tostring(1/3)"),
+    ev("return unpack({1, 2, 3})"),
+    ev("return select('#', unpack({1, 2, 3}))"),
+    ev("return string.format('%5.2f|%d|%s', 3.14159, 42, 'x')"),
+    ev("return table.concat({1, 2, 3}, ',')"),
+    ev("return math.floor(-3.5) .. math.huge"),
+    ev("local r = math.random(100); return {type(r), r >= 1 and r <= 100}"),
+  ],
+  "cjson, cmsgpack, bit, struct": [
+    ev("return cjson.encode({1, 2, 3})"),
+    ev('return cjson.decode(\'{"a":[1,2,{"b":true}]}\').a[3].b'),
+    ev("return cjson.decode('[1,\"x\",null]')[2]"),
+    ev('return cjson.encode(cjson.decode(\'{"k":"v"}\'))'),
+    ev("return cmsgpack.pack({1, 2, 'three'})"),
+    ev("return cmsgpack.unpack(cmsgpack.pack({1, 2, 'three'}))"),
+    ev(
+      "return {bit.band(0xff, 0x0f), bit.bor(1, 2), bit.bxor(3, 1), bit.lshift(1, 10), bit.tohex(255)}",
+    ),
+    ev("return bit.tobit(2^32 + 5)"),
+    ev("return struct.pack('>I2', 258)"),
+    ev("return {struct.unpack('>I2', ARGV[1])}", "0", "\x01\x02"),
+  ],
+  "binary-safe strings both ways": [
+    ev("return ARGV[1]", "0", "a\x00b\xff\r\n"),
+    ev("return #ARGV[1]", "0", "a\x00b\xff"),
+    ev(
+      "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])",
+      "1",
+      "k\x00",
+      "\x00\xfe\xff",
+    ),
+    ["GET", "k\x00"],
+    ev("return string.char(0, 1, 255)"),
+  ],
+  "blocking commands do not block in scripts": [
+    ev("return redis.call('BZPOPMIN', 'nozset', 0)"),
+    ev("redis.call('ZADD', 'z', 1, 'a'); return redis.call('BZPOPMIN', 'z', 0)"),
+  ],
+};
+
+Deno.test({
+  name: "Lua values and replies convert as redis-server's (RESP2 and RESP3)",
+  ignore,
+  fn: () => compareWithRedis(CONVERSIONS),
+});
+
+Deno.test({
+  name: "script errors as redis-server's",
+  ignore,
+  fn: () => compareWithRedis(ERRORS),
+});
+
+Deno.test({
+  name: "SCRIPT LOAD/EXISTS/FLUSH/KILL and EVALSHA as redis-server",
+  ignore,
+  fn: () => compareWithRedis(SCRIPT_CACHE),
+});
+
+Deno.test({
+  name: "the scripting environment and libraries as redis-server's",
+  ignore,
+  fn: () => compareWithRedis(ENVIRONMENT),
+});
+
+Deno.test({
+  name: "a script is atomic and blocked clients are served after it",
+  ignore,
+  async fn() {
+    const got: string[][] = [];
+    for (const start of [startRedis, startTestServer]) {
+      await using server = await start();
+      await using a = await RawClient.connect(server.port);
+      await using b = await RawClient.connect(server.port);
+      await b.send("*3\r\n$8\r\nBZPOPMIN\r\n$1\r\nz\r\n$1\r\n0\r\n");
+      // wait until b is blocked
+      for (let i = 0; i < 100; i++) {
+        const info = await a.call("INFO", "clients");
+        if (info.includes("blocked_clients:1")) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const reply = await a.call(
+        "EVAL",
+        "redis.call('ZADD', 'z', 1, 'a'); redis.call('ZREM', 'z', 'a'); " +
+          "redis.call('ZADD', 'z', 2, 'b'); return redis.call('ZCARD', 'z')",
+        "0",
+      );
+      got.push([reply, ...await b.readStrings(1)]);
+    }
+    assert.deepEqual(got[1], got[0]);
+    assert.deepEqual(got[0], [":1\r\n", "*3\r\n$1\r\nz\r\n$1\r\nb\r\n$1\r\n2\r\n"]);
+  },
+});
+
+Deno.test({
+  name: "scripts inside MULTI/EXEC, and WATCH invalidated by a script's write",
+  ignore,
+  fn: () =>
+    compareWithRedis({
+      "EVAL queued": [
+        "MULTI",
+        ev("return redis.call('INCR', 'n')"),
+        ev("return redis.call('INCR', 'n')"),
+        "EXEC",
+      ],
+      "WATCH and a script": [
+        "WATCH w",
+        ev("return redis.call('SET', 'w', 1)"),
+        "MULTI",
+        "PING",
+        "EXEC",
+      ],
+    }),
+});
