@@ -17,6 +17,7 @@ import {
 import { waitFor } from "./support/wait.ts";
 import { compareWithRedis, random, type ScriptStep, unordered } from "./support/redis_compare.ts";
 import { ScoreTree } from "../server/types/zset_tree.ts";
+import { ScoreMap } from "../server/types/zset_map.ts";
 import {
   formatListpackScore,
   formatScore,
@@ -128,6 +129,39 @@ Deno.test("ScoreTree: backwards walk, lex bounds among equal scores, 100k elemen
     ...names.slice(0, 10),
     ...names.slice(n - 10),
   ]);
+});
+
+Deno.test("ScoreMap: random sets and deletes (growing and shrinking) match a Map", () => {
+  const rnd = mulberry32(21);
+  const m = new ScoreMap();
+  const model = new Map<string, number>();
+  for (let round = 0; round < 3; round++) {
+    // grow to thousands, then shrink to a handful, checking as we go
+    for (let step = 0; step < 20000; step++) {
+      const k = "k" + Math.floor(rnd() * (round === 1 ? 50 : 8000)) +
+        (rnd() < 0.05 ? "\x00\xff" : "");
+      if (rnd() < (step < 12000 ? 0.7 : 0.1)) {
+        const v = rnd() < 0.5 ? Math.floor(rnd() * 100) : rnd() * 100;
+        m.set(k, v);
+        model.set(k, v);
+      } else {
+        assert.equal(m.delete(k), model.delete(k));
+      }
+      if (step % 997 === 0) {
+        assert.equal(m.size, model.size);
+        for (const [key, v] of model) assert.equal(m.get(key), v);
+        const seen = new Map<string, number>();
+        m.forEach((key, v) => seen.set(key, v));
+        assert.deepEqual(seen, model);
+        assert.equal(m.get("absent"), undefined);
+        assert.equal(m.has("absent"), false);
+      }
+    }
+  }
+  m.clear();
+  assert.equal(m.size, 0);
+  m.set("x", -0);
+  assert.equal(Object.is(m.get("x"), -0), true);
 });
 
 function limits(entries: number, value: number): EncodingLimits {

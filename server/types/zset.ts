@@ -6,10 +6,10 @@
  *   by `(score, member)`; lookups by member scan them, as Redis scans its
  *   listpack. Integral scores are kept as integers there, as Redis's
  *   `double2ll` does, so `-0` becomes `0`.
- * - `skiplist` (big sets): a `Map` member -> score beside a counted
- *   B+tree of `(score, member)` pairs ({@linkcode ScoreTree}): O(1) score
- *   lookup, O(log n) insert, delete, rank, select-by-rank and score/lex
- *   bounds.
+ * - `skiplist` (big sets): a compact hash table member -> score
+ *   ({@linkcode ScoreMap}) beside a counted B+tree of `(score, member)`
+ *   pairs ({@linkcode ScoreTree}): O(1) score lookup, O(log n) insert,
+ *   delete, rank, select-by-rank and score/lex bounds.
  *
  * A set starts as a listpack and becomes a skiplist for good when an
  * insert would exceed `zset-max-listpack-entries` or adds a member longer
@@ -42,9 +42,11 @@
 import type { RedisObject, Value, ValueType } from "../db/keyspace.ts";
 import type { EncodingLimits } from "./limits.ts";
 import { ScoreTree } from "./zset_tree.ts";
+import { ScoreMap } from "./zset_map.ts";
 import { formatListpackScore, formatSkiplistScore } from "./zset_double.ts";
 
 export { ScoreTree, TreeCursor } from "./zset_tree.ts";
+export { ScoreMap } from "./zset_map.ts";
 export {
   formatListpackScore,
   formatScore,
@@ -134,7 +136,7 @@ export class RedisZset implements RedisObject {
   /** listpack: scores in order. */
   #scores: number[] | undefined = [];
   /** skiplist: member -> score. */
-  #dict: Map<string, number> | undefined;
+  #dict: ScoreMap | undefined;
   /** skiplist: the ordered pairs. */
   #tree: ScoreTree | undefined;
 
@@ -213,7 +215,7 @@ export class RedisZset implements RedisObject {
   }
 
   #toSkiplist(): void {
-    const dict = new Map<string, number>();
+    const dict = new ScoreMap();
     const tree = new ScoreTree();
     const ms = this.#members;
     if (ms !== undefined) {
@@ -403,7 +405,7 @@ export class RedisZset implements RedisObject {
       const ss = this.#scores!;
       for (let i = 0; i < ms.length; i++) fn(ms[i], ss[i]);
     } else {
-      this.#dict!.forEach((s, m) => fn(m, s));
+      this.#dict!.forEach(fn);
     }
   }
 
