@@ -36,11 +36,7 @@ import {
 } from "./options.ts";
 import { type CommandInfo, CommandTable, CROSSSLOT, NO_SLOT } from "./cluster_commands.ts";
 import { addressKey, type NodeAddress, Topology } from "./cluster_topology.ts";
-import {
-  ShardedSubscriber,
-  type ShardedSubscriberOptions,
-  type ShardRouter,
-} from "./cluster_pubsub.ts";
+import { ShardedSubscriber, type ShardRouter } from "./cluster_pubsub.ts";
 
 /** A seed node: `"host:port"`, a `redis://` URL, or `{ hostname, port }`. */
 export type Seed = Address;
@@ -63,6 +59,8 @@ export interface ClusterOptions {
   refreshInterval?: number;
   /** First delay in ms before retrying after TRYAGAIN, CLUSTERDOWN or an unreachable node (doubled per retry, capped at 1 s). Default 100. */
   retryDelay?: number;
+  /** How many messages a sharded subscriber (`ssubscribe`) keeps unread before it stops reading (default 1024). */
+  maxQueued?: number;
 }
 
 /** Everything {@linkcode ClusterClient.connect} takes: each node's connection options, buffering, cluster options. */
@@ -217,6 +215,9 @@ export class ClusterClient extends Commands implements AsyncDisposable {
   #timer: ReturnType<typeof setInterval> | undefined = undefined;
   #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; resolve: () => void }>();
   #listeners = new Set<() => void>();
+  /** MOVED replies not yet confirmed by a map read after them. */
+  #recentMoves = new Map<number, { to: NodeAddress; at: number }>();
+  #preferredSource: NodeAddress | undefined = undefined;
   #closing = false;
   #closed: Promise<void> | undefined = undefined;
 
@@ -367,7 +368,7 @@ export class ClusterClient extends Commands implements AsyncDisposable {
         } else results[todo[k]] = r;
       }
       if (again.length === 0) return results;
-      target = await this.#redirect(lastError as ReplyError, node, slot, attempt);
+      target = await this.#redirect(lastError as ReplyError, node, attempt);
       todo = again;
     }
     throw tooMany(lastError);
@@ -416,7 +417,7 @@ export class ClusterClient extends Commands implements AsyncDisposable {
       );
       if (redirect !== undefined) {
         lastError = redirect;
-        target = await this.#redirect(redirect, node, slot, attempt);
+        target = await this.#redirect(redirect, node, attempt);
         continue;
       }
       if (exec instanceof ReplyError) {
@@ -442,15 +443,7 @@ export class ClusterClient extends Commands implements AsyncDisposable {
    * follow their slot when it moves or fails over.
    */
   ssubscribe(...channels: string[]): Promise<ShardedSubscriber> {
-    return ShardedSubscriber.open(this.#router(), channels);
-  }
-
-  /** Like {@linkcode ClusterClient.ssubscribe}, with options (`maxQueued`). */
-  ssubscribeWith(
-    channels: string[],
-    options: ShardedSubscriberOptions,
-  ): Promise<ShardedSubscriber> {
-    return ShardedSubscriber.open(this.#router(), channels, options);
+    return ShardedSubscriber.open(this.#router(), channels, { maxQueued: this.#options.maxQueued });
   }
 
   /**
@@ -561,7 +554,7 @@ export class ClusterClient extends Commands implements AsyncDisposable {
       if (error !== undefined) {
         if (attempt >= this.#maxRedirections) throw tooMany(error);
         if (error instanceof ReplyError) {
-          if (isRedirect(error)) target = await this.#redirect(error, node, slot, attempt);
+          if (isRedirect(error)) target = await this.#redirect(error, node, attempt);
           else if (error.code === "LOADING" && replica) replica = false;
           else throw error;
         } else if (isUnsent(error)) {
@@ -601,7 +594,6 @@ export class ClusterClient extends Commands implements AsyncDisposable {
   async #redirect(
     error: ReplyError,
     node: Node,
-    slot: number,
     attempt: number,
   ): Promise<{ node: Node; asking: boolean } | undefined> {
     const code = error.code;
@@ -617,7 +609,6 @@ export class ClusterClient extends Commands implements AsyncDisposable {
     // TRYAGAIN (keys of a slot being migrated are split) or CLUSTERDOWN.
     if (code === "CLUSTERDOWN") void this.#refresh(false).catch(() => {});
     await this.#sleep(this.#backoff(attempt));
-    void slot;
     return undefined;
   }
 
@@ -639,6 +630,16 @@ export class ClusterClient extends Commands implements AsyncDisposable {
 
   /** MOVED: the slot is served by `to` from now on; the whole map is refreshed soon. */
   #moved(slot: number, to: NodeAddress): void {
+    this.#patch(slot, to);
+    // A map read before this MOVED must not undo it (see #apply); the new
+    // owner is asked first, as it knows best about the slot.
+    this.#recentMoves.set(slot, { to, at: performance.now() });
+    this.#preferredSource = to;
+    void this.#refresh(false).catch(() => {});
+  }
+
+  /** Points `slot` at `to` in the current map. */
+  #patch(slot: number, to: NodeAddress): void {
     const t = this.#topology;
     const before = t.shards.length;
     t.move(slot, to);
@@ -646,7 +647,6 @@ export class ClusterClient extends Commands implements AsyncDisposable {
       this.#masters.push(this.#node(t.shards[i].master));
       this.#replicas.push([]);
     }
-    void this.#refresh(false).catch(() => {});
   }
 
   /** Sends to every master (all_shards) or every node (all_nodes) and combines the replies. */
@@ -902,9 +902,10 @@ export class ClusterClient extends Commands implements AsyncDisposable {
       for (const address of candidates) {
         if (this.#closing) return;
         try {
+          const asked = performance.now();
           const { topology } = await this.#fetch(address, false);
           if (topology.shards.length === 0) continue;
-          this.#apply(topology);
+          this.#apply(topology, asked);
           done = true;
           break;
         } catch (e) {
@@ -929,19 +930,30 @@ export class ClusterClient extends Commands implements AsyncDisposable {
       if (n?.client !== undefined && n.client.state === "ready") ready.push(a);
       else other.push(a);
     };
+    // The node that just sent a MOVED (it owns the slot now), connected or not.
+    const first = this.#preferredSource;
+    this.#preferredSource = undefined;
+    if (first !== undefined) seen.add(addressKey(first));
     const masters = this.#topology.masters();
     shuffle(masters);
     masters.forEach(add);
     this.#topology.addresses().forEach(add);
     this.#seeds.forEach(add);
-    return [...ready, ...other].slice(0, 8);
+    const out = [...ready, ...other].slice(0, 8);
+    if (first !== undefined) out.unshift(first);
+    return out;
   }
 
   /** Installs a new slot map; nodes it no longer names are closed (their unwritten commands rerouted). */
-  #apply(t: Topology): void {
+  #apply(t: Topology, asked = performance.now()): void {
     this.#topology = t;
     this.#masters = t.shards.map((s) => this.#node(s.master));
     this.#replicas = t.shards.map((s) => s.replicas.map((a) => this.#node(a)));
+    // MOVED replies that arrived after this map was asked for are newer than it.
+    for (const [slot, move] of this.#recentMoves) {
+      if (move.at > asked) this.#patch(slot, move.to);
+      else this.#recentMoves.delete(slot);
+    }
     const keep = new Set(t.addresses().map(addressKey));
     for (const [key, node] of this.#nodes) {
       if (keep.has(key)) continue;
