@@ -218,6 +218,85 @@ const ENVIRONMENT: Record<string, ScriptStep[]> = {
   ],
 };
 
+const LIB = "#!lua name=mylib\n" +
+  "redis.register_function('myfunc', function(keys, args) return {keys[1], args[1]} end)\n" +
+  "redis.register_function{function_name='ro', callback=function(keys, args) " +
+  "return redis.call('GET', keys[1]) end, flags={'no-writes'}, description='read it'}";
+const WLIB = "#!lua name=wlib\n" +
+  "local function w(keys, args) return redis.call('SET', keys[1], args[1]) end\n" +
+  "redis.register_function('w', w)";
+const BADLIB = "#!lua name=badlib\n\nredis.register_function('bad', function() return x.y end)";
+
+const FUNCTIONS: Record<string, ScriptStep[]> = {
+  "FUNCTION LOAD and FCALL": [
+    "FUNCTION FLUSH",
+    ["FUNCTION", "LOAD", LIB],
+    ["FUNCTION", "LOAD", WLIB],
+    ["FUNCTION", "LOAD", BADLIB],
+    ["FCALL", "myfunc", "1", "k", "a"],
+    ["FCALL", "w", "1", "k", "v"],
+    ["FCALL", "ro", "1", "k"],
+    ["FCALL_RO", "ro", "1", "k"],
+    ["FCALL_RO", "w", "1", "k", "v"],
+    ["FCALL", "bad", "0"],
+    ["FCALL", "nosuch", "0"],
+    ["FCALL", "myfunc", "3", "k"],
+    ["FCALL", "myfunc", "-1"],
+    ["FUNCTION", "LIST", "LIBRARYNAME", "wlib", "WITHCODE"],
+    ["FUNCTION", "LIST", "LIBRARYNAME", "bad*"],
+    ["FUNCTION", "LIST", "LIBRARYNAME"],
+    ["FUNCTION", "LIST", "BOGUS"],
+    "FUNCTION STATS",
+    ["FUNCTION", "DELETE", "nosuch"],
+    ["FUNCTION", "DELETE", "badlib"],
+    ["FCALL", "bad", "0"],
+    [
+      "FUNCTION",
+      "LOAD",
+      "REPLACE",
+      "#!lua name=wlib\nredis.register_function('w', function() return 2 end)",
+    ],
+    ["FCALL", "w", "0"],
+    "FUNCTION STATS",
+    ["FUNCTION", "FLUSH", "BAD"],
+    ["FUNCTION", "FLUSH", "ASYNC"],
+    "FUNCTION LIST",
+  ],
+  "FUNCTION LOAD errors": [
+    "FUNCTION FLUSH",
+    ["FUNCTION", "LOAD", LIB],
+    ["FUNCTION", "LOAD", LIB],
+    [
+      "FUNCTION",
+      "LOAD",
+      "#!lua name=lib2\nredis.register_function('myfunc', function() return 1 end)",
+    ],
+    ["FUNCTION", "LOAD", "#!lua name=lib3\nreturn 1"],
+    ["FUNCTION", "LOAD", "#!lua name=lib4\nredis.call('ping')"],
+    ["FUNCTION", "LOAD", "#!lua name=lib5\nreturn ("],
+    ["FUNCTION", "LOAD", "no shebang"],
+    ["FUNCTION", "LOAD", "#!lua"],
+    ["FUNCTION", "LOAD", "#!lua name=a-b\n"],
+    ["FUNCTION", "LOAD", "#!lua name=x foo=bar\n"],
+    ["FUNCTION", "LOAD", "#!js name=x\n"],
+    ["FUNCTION", "LOAD", "#!lua name=lib6\nredis.register_function('bad-name', function() end)"],
+    [
+      "FUNCTION",
+      "LOAD",
+      "#!lua name=lib7\nredis.register_function{function_name='f7', callback=function() end, flags={'bogus'}}",
+    ],
+    ["FUNCTION", "LOAD", "#!lua name=lib8\nredis.register_function('f8')"],
+    ["FUNCTION", "LOAD", "#!lua name=lib9\nredis.register_function('f9', 'notafunction')"],
+    "FUNCTION STATS",
+  ],
+};
+
+Deno.test({
+  name: "FUNCTION LOAD/LIST/DELETE/FLUSH/STATS and FCALL as redis-server",
+  ignore,
+  fn: () => compareWithRedis(FUNCTIONS),
+});
+
 Deno.test({
   name: "Lua values and replies convert as redis-server's (RESP2 and RESP3)",
   ignore,
