@@ -513,10 +513,11 @@ export class RedisZset implements RedisObject {
    * One step of ZSCAN: calls `fn(member, score)` for about `count` members
    * from `cursor` (0 starts) and returns the next cursor (0 when done).
    * A listpack is returned whole, as Redis does. For a skiplist the
-   * cursor is an order-preserving code of a score: a call resumes at the
-   * first member with that score and always ends after the last member
-   * of a score, so every member present for the whole scan is returned at
-   * least once, however the set changes in between.
+   * cursor is an order-preserving code of a score (below 2^63): a call
+   * resumes at the first member with that score and always ends after the
+   * last member of a score, so every member present for the whole scan is
+   * returned at least once, however the set changes in between (members
+   * sharing one score come back in one call).
    */
   scan(cursor: bigint, count: number, fn: (member: string, score: number) => void): bigint {
     if (this.#members !== undefined) {
@@ -551,16 +552,22 @@ const cursorView = new DataView(new ArrayBuffer(8));
 const SIGN = 1n << 63n;
 const ALL = (1n << 64n) - 1n;
 
-/** An order-preserving, never-zero unsigned 64-bit code of a score (a ZSCAN cursor). */
+/**
+ * A ZSCAN cursor for a score: its order-preserving 64-bit code shifted to
+ * 63 bits, so that clients reading cursors as signed 64-bit integers keep
+ * them intact. Never 0. Dropping the lowest bit rounds the position down:
+ * a resumed scan may repeat members, never skip one.
+ */
 function encodeScoreCursor(score: number): bigint {
   cursorView.setFloat64(0, score === 0 ? 0 : score);
   const bits = cursorView.getBigUint64(0);
-  return (bits & SIGN) !== 0n ? ~bits & ALL : bits | SIGN;
+  const code = (bits & SIGN) !== 0n ? ~bits & ALL : bits | SIGN;
+  return code >> 1n;
 }
 
-/** The score a ZSCAN cursor stands for (any 64-bit value decodes to some score or NaN). */
+/** The score a ZSCAN cursor stands for (any cursor decodes to some score). */
 function decodeScoreCursor(cursor: bigint): number {
-  const c = cursor & ALL;
+  const c = (cursor << 1n) & ALL;
   const bits = (c & SIGN) !== 0n ? c & ~SIGN : ~c & ALL;
   cursorView.setBigUint64(0, bits);
   const v = cursorView.getFloat64(0);
