@@ -57,7 +57,11 @@ export class ScoreMap {
   #mask: number;
   #size = 0;
 
-  /** @param capacity initial number of slots (rounded up to a power of two, at least 16) */
+  /**
+   * Creates an empty map.
+   *
+   * @param capacity initial number of slots (rounded up to a power of two, at least 16)
+   */
   constructor(capacity = MIN_CAPACITY) {
     let cap = MIN_CAPACITY;
     while (cap < capacity) cap *= 2;

@@ -134,6 +134,7 @@ export class ScoreTree {
   #pathNodes: Inner[] = [];
   #pathIdx: number[] = [];
 
+  /** Creates an empty tree. */
   constructor() {
     this.#head = this.#root as Leaf;
     this.#tail = this.#head;
