@@ -232,11 +232,16 @@ export class LuaVm {
     this.#write(reply, this.#host?.resp ?? 2);
     const len = this.#outLen;
     const p = ex._alloc(len);
-    ex.HEAPU8.set(this.#out.subarray(0, len), p);
+    const heap: Uint8Array = ex.HEAPU8;
+    const out = this.#out;
+    if (len < 64) {
+      for (let i = 0; i < len; i++) heap[p + i] = out[i];
+    } else {
+      heap.set(out.subarray(0, len), p);
+    }
     if (sret) {
-      const dv = new DataView(ex.HEAPU8.buffer);
-      dv.setUint32(a[0], p, true);
-      dv.setUint32(a[0] + 4, len, true);
+      setU32(heap, a[0], p);
+      setU32(heap, a[0] + 4, len);
       return;
     }
     return (BigInt(len) << 32n) | BigInt(p >>> 0);
@@ -368,16 +373,31 @@ function latin1Bytes(s: string): Uint8Array {
   return out;
 }
 
+/** A little-endian u32 of `heap` at `o`. */
+function u32(heap: Uint8Array, o: number): number {
+  return (heap[o] | (heap[o + 1] << 8) | (heap[o + 2] << 16) | (heap[o + 3] << 24)) >>> 0;
+}
+
+/** Writes a little-endian u32 into `heap` at `o`. */
+function setU32(heap: Uint8Array, o: number, v: number): void {
+  heap[o] = v & 0xff;
+  heap[o + 1] = (v >>> 8) & 0xff;
+  heap[o + 2] = (v >>> 16) & 0xff;
+  heap[o + 3] = (v >>> 24) & 0xff;
+}
+
 /** An argument array (`redis.call`'s arguments) as copies. */
 function readArgs(heap: Uint8Array, ptr: number): Uint8Array[] {
-  const dv = new DataView(heap.buffer);
-  const count = dv.getUint32(ptr, true);
+  const count = u32(heap, ptr);
   const out = new Array<Uint8Array>(count);
   let o = ptr + 4;
   for (let i = 0; i < count; i++) {
-    const len = dv.getUint32(o, true);
-    out[i] = heap.slice(o + 4, o + 4 + len);
-    o += 4 + len;
+    const len = u32(heap, o);
+    const start = o + 4;
+    const copy = new Uint8Array(len);
+    for (let j = 0; j < len; j++) copy[j] = heap[start + j];
+    out[i] = copy;
+    o = start + len;
   }
   return out;
 }
