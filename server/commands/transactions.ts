@@ -48,8 +48,18 @@ export class Transaction {
 
   /** Queues a command; `args` are copied. */
   queue(cmd: ResolvedCommand, args: readonly Uint8Array[]): void {
+    // one buffer per command, the arguments as views into it
+    let total = 0;
+    for (let i = 0; i < args.length; i++) total += args[i].length;
+    const buf = new Uint8Array(total);
     const copy = new Array<Uint8Array>(args.length);
-    for (let i = 0; i < args.length; i++) copy[i] = args[i].slice();
+    let o = 0;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      buf.set(a, o);
+      copy[i] = buf.subarray(o, o + a.length);
+      o += a.length;
+    }
     this.commands.push(cmd);
     this.args.push(copy);
   }
