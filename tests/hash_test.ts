@@ -46,6 +46,39 @@ Deno.test("RedisHash: listpack keeps insertion order, replaces in place, deletes
   assert.equal(h.size, 2);
 });
 
+Deno.test("RedisHash: listpack holds any bytes and long strings (5-char lengths) exactly", () => {
+  const h = new RedisHash(limits({ hashMaxListpackValue: 1 << 20, hashMaxListpackEntries: 300 }));
+  const all = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
+  const long = all.repeat(300); // 76800 chars: a 5-char length
+  const entries: [string, string][] = [
+    ["", ""],
+    [all, long],
+    ["\xff", "\x00"],
+    [long.slice(1, 254), long.slice(0, 255)],
+  ];
+  for (const [f, v] of entries) assert.equal(h.set(f, v), true);
+  for (let i = 0; i < 260; i++) h.set(`k${i}`, "v".repeat(i));
+  assert.equal(h.encoding, "listpack");
+  assert.equal(h.size, 264);
+  for (const [f, v] of entries) {
+    assert.equal(h.get(f), v);
+    assert.equal(h.valueLength(f), v.length);
+  }
+  assert.equal(h.get("k259"), "v".repeat(259));
+  assert.equal(h.fieldAt(1), all);
+  assert.equal(h.valueAt(3), long.slice(0, 255));
+  assert.equal(h.set(all, "short"), false);
+  assert.equal(h.get(all), "short");
+  assert.equal(h.delete(""), true);
+  assert.deepEqual(h.entries().slice(0, 3), [[all, "short"], ["\xff", "\x00"], [
+    long.slice(1, 254),
+    long.slice(0, 255),
+  ]]);
+  for (let i = 0; i < 260; i++) assert.equal(h.delete(`k${i}`), true);
+  assert.equal(h.size, 3);
+  assert.equal(h.get(long.slice(1, 254)), long.slice(0, 255));
+});
+
 Deno.test("RedisHash: converts one way at hash-max-listpack-entries and -value", () => {
   const lim = limits({ hashMaxListpackEntries: 3, hashMaxListpackValue: 4 });
   const h = new RedisHash(lim);

@@ -248,7 +248,7 @@ function hlen(ctx: Context, args: Uint8Array[]): Frame {
 }
 
 function hstrlen(ctx: Context, args: Uint8Array[]): Frame {
-  return readHash(ctx, args[1])?.get(toBinary(args[2]))?.length ?? 0;
+  return readHash(ctx, args[1])?.valueLength(toBinary(args[2])) ?? 0;
 }
 
 function hexists(ctx: Context, args: Uint8Array[]): Frame {
@@ -261,15 +261,14 @@ const VALUES = 2;
 
 function hgetall(ctx: Context, args: Uint8Array[], what: number): Frame {
   const h = readHash(ctx, args[1]);
-  const n = h === undefined ? 0 : h.size;
   if (what === (KEYS | VALUES)) {
-    const entries: [Frame, Frame][] = new Array(n);
-    for (let i = 0; i < n; i++) entries[i] = [bin(h!.fieldAt(i)), bin(h!.valueAt(i))];
+    const entries: [Frame, Frame][] = [];
+    h?.forEach((f, v) => entries.push([bin(f), bin(v)]));
     return new RespMap(entries);
   }
-  const out: Frame[] = new Array(n);
-  if (what === KEYS) { for (let i = 0; i < n; i++) out[i] = bin(h!.fieldAt(i)); }
-  else for (let i = 0; i < n; i++) out[i] = bin(h!.valueAt(i));
+  const out: Frame[] = [];
+  if (what === KEYS) h?.forEach((f) => out.push(bin(f)));
+  else h?.forEach((_, v) => out.push(bin(v)));
   return out;
 }
 
@@ -360,10 +359,17 @@ function hrandfieldWithCount(
   const size = h.size;
   const resp3 = ctx.client.protocol === 3;
   const out: Frame[] = [];
+  // a listpack's positions cost O(n) each: take its entries once
+  const packed = h.compact ? h.entries() : undefined;
   const emit = (i: number) => {
-    if (!withValues) out.push(bin(h.fieldAt(i)));
-    else if (resp3) out.push([bin(h.fieldAt(i)), bin(h.valueAt(i))]);
-    else out.push(bin(h.fieldAt(i)), bin(h.valueAt(i)));
+    const f = packed === undefined ? h.fieldAt(i) : packed[i][0];
+    if (!withValues) {
+      out.push(bin(f));
+      return;
+    }
+    const v = packed === undefined ? h.valueAt(i) : packed[i][1];
+    if (resp3) out.push([bin(f), bin(v)]);
+    else out.push(bin(f), bin(v));
   };
   if (l < 0 || l === 1) {
     // picks with repetitions, in random order

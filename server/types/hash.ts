@@ -3,19 +3,25 @@
  * per byte, as `toBinary` in `resp/bytes.ts` makes them), with Redis 7.0's
  * two encodings and its one-way conversion rule:
  *
- * - `listpack`: a flat array `[field0, value0, field1, value1, ...]` in
- *   insertion order, searched linearly, as Redis's listpack. A hash starts
- *   so and stays so while it has at most `hash-max-listpack-entries` fields
- *   and no field or value longer than `hash-max-listpack-value` bytes.
+ * - `listpack`: every entry packed into ONE binary string, in insertion
+ *   order, searched linearly, as Redis's listpack: the number of entries,
+ *   then each field and value, each number being a length (one char below
+ *   255, else char 255 and four chars, big-endian) and each string its
+ *   length followed by its chars. 100k hashes of 10 small fields cost one short
+ *   string each instead of 20 strings and an array. A hash starts so and
+ *   stays so while it has at most `hash-max-listpack-entries` fields and no
+ *   field or value longer than `hash-max-listpack-value` bytes. Strings are
+ *   immutable, so a copy (COPY) shares it.
  * - `hashtable`: parallel `fields`/`values` arrays plus a `Map` from field to
  *   position: O(1) lookup, insert, delete (the last entry moves into the
  *   hole) and random pick. Never converted back.
  *
- * Positions `0 .. size - 1` address the entries in both encodings
- * ({@linkcode RedisHash.fieldAt}, {@linkcode RedisHash.valueAt}); they are
- * stable until the next modification. Listpack order is insertion order
+ * Iterate with {@linkcode RedisHash.forEach} or
+ * {@linkcode RedisHash.entries} (O(n)): listpack order is insertion order
  * (what HGETALL replies for a small hash, as Redis); hashtable order is
- * unspecified, as Redis's.
+ * unspecified, as Redis's. Positions `0 .. size - 1`
+ * ({@linkcode RedisHash.fieldAt}, {@linkcode RedisHash.valueAt}) are stable
+ * until the next modification; they cost O(position) in a listpack.
  *
  * @example
  * ```ts
@@ -38,6 +44,137 @@ class Table {
   readonly index = new Map<string, number>();
   readonly fields: string[] = [];
   readonly values: string[] = [];
+
+  add(field: string, value: string): void {
+    this.index.set(field, this.fields.length);
+    this.fields.push(field);
+    this.values.push(value);
+  }
+}
+
+// ---- the packed (listpack) form ----
+
+/** The packed form of an empty hash: a count of 0. */
+const EMPTY = "\0";
+
+/** Lengths from this value on take a 5-char header. */
+const LONG = 255;
+
+/** The header of a string of `n` chars. */
+function header(n: number): string {
+  return n < LONG
+    ? String.fromCharCode(n)
+    : String.fromCharCode(LONG, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+}
+
+/** Chars taken by the header of a string of `n` chars. */
+function headerSize(n: number): number {
+  return n < LONG ? 1 : 5;
+}
+
+/** The length stored at `pos` of `p`. */
+function lengthAt(p: string, pos: number): number {
+  const c = p.charCodeAt(pos);
+  if (c < LONG) return c;
+  return ((p.charCodeAt(pos + 1) << 24) >>> 0) + (p.charCodeAt(pos + 2) << 16) +
+    (p.charCodeAt(pos + 3) << 8) + p.charCodeAt(pos + 4);
+}
+
+/**
+ * A new flat string of `parts` joined. V8 builds `a + b` as a rope (a
+ * "cons string") and a slice as a view that keeps its parent alive; both
+ * would keep every earlier version of a packed hash in memory. `join`
+ * always builds one flat sequential string.
+ */
+function flat(parts: string[]): string {
+  let nonEmpty = 0;
+  let last = "";
+  for (const p of parts) {
+    if (p.length > 0) {
+      nonEmpty++;
+      last = p;
+    }
+  }
+  // one part alone may be a slice: copy it through two parts
+  if (nonEmpty === 1) return [last.slice(0, 1), last.slice(1)].join("");
+  return parts.join("");
+}
+
+/** Whether `s` equals `p[from, from + s.length)`. */
+function equalsAt(p: string, from: number, s: string): boolean {
+  const n = s.length;
+  for (let i = 0; i < n; i++) if (p.charCodeAt(from + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
+
+// Where the last `find` found its entry (the module runs one call at a time).
+/** Start of the entry (its field's header). */
+let foundEntry = 0;
+/** Start of the value's header. */
+let foundValue = 0;
+/** Start of the value's chars. */
+let foundValueChars = 0;
+/** End of the entry. */
+let foundEnd = 0;
+
+/** The number of entries of the packed `p`. */
+function countOf(p: string): number {
+  return lengthAt(p, 0);
+}
+
+/** Where the entries of the packed `p` start (after the count). */
+function firstEntry(p: string): number {
+  return headerSize(lengthAt(p, 0));
+}
+
+/** Finds `field` in the packed `p`; sets the `found*` positions. */
+function find(p: string, field: string): boolean {
+  const n = field.length;
+  let pos = firstEntry(p);
+  const end = p.length;
+  while (pos < end) {
+    const flen = lengthAt(p, pos);
+    const fchars = pos + headerSize(flen);
+    const vpos = fchars + flen;
+    const vlen = lengthAt(p, vpos);
+    const vchars = vpos + headerSize(vlen);
+    if (flen === n && equalsAt(p, fchars, field)) {
+      foundEntry = pos;
+      foundValue = vpos;
+      foundValueChars = vchars;
+      foundEnd = vchars + vlen;
+      return true;
+    }
+    pos = vchars + vlen;
+  }
+  return false;
+}
+
+/** Calls `visit` with the field and value of every packed entry, in order. */
+function eachPacked(p: string, visit: (field: string, value: string) => void): void {
+  let pos = firstEntry(p);
+  const end = p.length;
+  while (pos < end) {
+    const flen = lengthAt(p, pos);
+    const fchars = pos + headerSize(flen);
+    const vpos = fchars + flen;
+    const vlen = lengthAt(p, vpos);
+    const vchars = vpos + headerSize(vlen);
+    pos = vchars + vlen;
+    visit(p.slice(fchars, vpos), p.slice(vchars, pos));
+  }
+}
+
+/** The start of the `i`-th packed entry (`i` below the entry count). */
+function entryStart(p: string, i: number): number {
+  let pos = firstEntry(p);
+  for (let k = 0; k < i; k++) {
+    const flen = lengthAt(p, pos);
+    const vpos = pos + headerSize(flen) + flen;
+    const vlen = lengthAt(p, vpos);
+    pos = vpos + headerSize(vlen) + vlen;
+  }
+  return pos;
 }
 
 /**
@@ -47,10 +184,8 @@ class Table {
  * change, so CONFIG SET applies to existing hashes as in Redis).
  */
 export class RedisHash implements RedisObject {
-  /** Listpack form: `[f0, v0, f1, v1, ...]`; `undefined` once a hashtable. */
-  #flat: string[] | undefined = [];
-  /** Hashtable form. */
-  #table: Table | undefined;
+  /** The packed listpack string (see the module documentation), or the hashtable. */
+  #data: string | Table = EMPTY;
   #limits: EncodingLimits;
 
   /**
@@ -69,35 +204,42 @@ export class RedisHash implements RedisObject {
 
   /** Number of fields (HLEN). */
   get size(): number {
-    const flat = this.#flat;
-    return flat !== undefined ? flat.length >> 1 : this.#table!.fields.length;
+    const d = this.#data;
+    return typeof d === "string" ? countOf(d) : d.fields.length;
   }
 
   /** `listpack` or `hashtable` (OBJECT ENCODING). */
   get encoding(): string {
-    return this.#flat !== undefined ? "listpack" : "hashtable";
+    return typeof this.#data === "string" ? "listpack" : "hashtable";
   }
 
   /** Whether the hash is in the compact (listpack) encoding. */
   get compact(): boolean {
-    return this.#flat !== undefined;
+    return typeof this.#data === "string";
   }
 
   /** The value of `field`, or `undefined`. */
   get(field: string): string | undefined {
-    const flat = this.#flat;
-    if (flat !== undefined) {
-      for (let i = 0; i < flat.length; i += 2) if (flat[i] === field) return flat[i + 1];
-      return undefined;
+    const d = this.#data;
+    if (typeof d === "string") {
+      return find(d, field) ? d.slice(foundValueChars, foundEnd) : undefined;
     }
-    const t = this.#table!;
-    const i = t.index.get(field);
-    return i === undefined ? undefined : t.values[i];
+    const i = d.index.get(field);
+    return i === undefined ? undefined : d.values[i];
   }
 
   /** Whether `field` exists (HEXISTS). */
   has(field: string): boolean {
-    return this.get(field) !== undefined;
+    const d = this.#data;
+    return typeof d === "string" ? find(d, field) : d.index.has(field);
+  }
+
+  /** The length of the value of `field` (HSTRLEN), 0 when it does not exist. */
+  valueLength(field: string): number {
+    const d = this.#data;
+    if (typeof d === "string") return find(d, field) ? foundEnd - foundValueChars : 0;
+    const i = d.index.get(field);
+    return i === undefined ? 0 : d.values[i].length;
   }
 
   /**
@@ -109,34 +251,37 @@ export class RedisHash implements RedisObject {
    * `hashTypeSet`).
    */
   set(field: string, value: string): boolean {
-    let flat = this.#flat;
-    if (flat !== undefined) {
+    let d = this.#data;
+    if (typeof d === "string") {
       const max = this.#limits.hashMaxListpackValue;
-      if (field.length > max || value.length > max) {
-        this.#convert();
-        flat = undefined;
-      }
+      if (field.length > max || value.length > max) d = this.#convert();
     }
-    if (flat !== undefined) {
-      for (let i = 0; i < flat.length; i += 2) {
-        if (flat[i] === field) {
-          flat[i + 1] = value;
-          return false;
+    if (typeof d === "string") {
+      if (find(d, field)) {
+        const n = value.length;
+        if (foundEnd - foundValueChars !== n || !equalsAt(d, foundValueChars, value)) {
+          this.#data = flat([d.slice(0, foundValue), header(n), value, d.slice(foundEnd)]);
         }
+        return false;
       }
-      flat.push(field, value);
-      if (flat.length >> 1 > this.#limits.hashMaxListpackEntries) this.#convert();
+      const count = countOf(d) + 1;
+      this.#data = flat([
+        header(count),
+        d.slice(firstEntry(d)),
+        header(field.length),
+        field,
+        header(value.length),
+        value,
+      ]);
+      if (count > this.#limits.hashMaxListpackEntries) this.#convert();
       return true;
     }
-    const t = this.#table!;
-    const i = t.index.get(field);
+    const i = d.index.get(field);
     if (i !== undefined) {
-      t.values[i] = value;
+      d.values[i] = value;
       return false;
     }
-    t.index.set(field, t.fields.length);
-    t.fields.push(field);
-    t.values.push(value);
+    d.add(field, value);
     return true;
   }
 
@@ -147,47 +292,64 @@ export class RedisHash implements RedisObject {
    * first is added).
    */
   prepareFor(longest: number): void {
-    if (this.#flat !== undefined && longest > this.#limits.hashMaxListpackValue) this.#convert();
+    if (typeof this.#data === "string" && longest > this.#limits.hashMaxListpackValue) {
+      this.#convert();
+    }
   }
 
   /** Removes `field`; true when it existed. A listpack keeps the order of the rest. */
   delete(field: string): boolean {
-    const flat = this.#flat;
-    if (flat !== undefined) {
-      for (let i = 0; i < flat.length; i += 2) {
-        if (flat[i] === field) {
-          flat.splice(i, 2);
-          return true;
-        }
-      }
-      return false;
+    const d = this.#data;
+    if (typeof d === "string") {
+      if (!find(d, field)) return false;
+      const start = firstEntry(d);
+      this.#data = flat([
+        header(countOf(d) - 1),
+        d.slice(start, foundEntry),
+        d.slice(foundEnd),
+      ]);
+      return true;
     }
-    const t = this.#table!;
-    const i = t.index.get(field);
+    const i = d.index.get(field);
     if (i === undefined) return false;
-    t.index.delete(field);
-    const last = t.fields.length - 1;
+    d.index.delete(field);
+    const last = d.fields.length - 1;
     if (i !== last) {
-      const f = t.fields[last];
-      t.fields[i] = f;
-      t.values[i] = t.values[last];
-      t.index.set(f, i);
+      const f = d.fields[last];
+      d.fields[i] = f;
+      d.values[i] = d.values[last];
+      d.index.set(f, i);
     }
-    t.fields.pop();
-    t.values.pop();
+    d.fields.pop();
+    d.values.pop();
     return true;
   }
 
-  /** The field at position `i` (`0 <= i < size`); positions change on modification. */
+  /**
+   * The field at position `i` (`0 <= i < size`); positions change on
+   * modification. O(i) in a listpack: iterate with {@linkcode forEach}.
+   */
   fieldAt(i: number): string {
-    const flat = this.#flat;
-    return flat !== undefined ? flat[i * 2] : this.#table!.fields[i];
+    const d = this.#data;
+    if (typeof d !== "string") return d.fields[i];
+    const pos = entryStart(d, i);
+    const flen = lengthAt(d, pos);
+    const from = pos + headerSize(flen);
+    return d.slice(from, from + flen);
   }
 
-  /** The value at position `i` (`0 <= i < size`); positions change on modification. */
+  /**
+   * The value at position `i` (`0 <= i < size`); positions change on
+   * modification. O(i) in a listpack: iterate with {@linkcode forEach}.
+   */
   valueAt(i: number): string {
-    const flat = this.#flat;
-    return flat !== undefined ? flat[i * 2 + 1] : this.#table!.values[i];
+    const d = this.#data;
+    if (typeof d !== "string") return d.values[i];
+    const pos = entryStart(d, i);
+    const vpos = pos + headerSize(lengthAt(d, pos)) + lengthAt(d, pos);
+    const vlen = lengthAt(d, vpos);
+    const from = vpos + headerSize(vlen);
+    return d.slice(from, from + vlen);
   }
 
   /**
@@ -195,19 +357,19 @@ export class RedisHash implements RedisObject {
    * a listpack). Do not modify the hash from the callback.
    */
   forEach(visit: (field: string, value: string) => void): void {
-    const flat = this.#flat;
-    if (flat !== undefined) {
-      for (let i = 0; i < flat.length; i += 2) visit(flat[i], flat[i + 1]);
+    const d = this.#data;
+    if (typeof d === "string") {
+      eachPacked(d, visit);
       return;
     }
-    const t = this.#table!;
-    for (let i = 0; i < t.fields.length; i++) visit(t.fields[i], t.values[i]);
+    for (let i = 0; i < d.fields.length; i++) visit(d.fields[i], d.values[i]);
   }
 
-  /** The entries as `[field, value]` pairs, in position order. */
-  *entries(): IterableIterator<[string, string]> {
-    const n = this.size;
-    for (let i = 0; i < n; i++) yield [this.fieldAt(i), this.valueAt(i)];
+  /** The entries as `[field, value]` pairs, in position order (a new array). */
+  entries(): [string, string][] {
+    const out: [string, string][] = [];
+    this.forEach((f, v) => out.push([f, v]));
+    return out;
   }
 
   /** A uniformly random position in `0 .. size - 1` (the hash must not be empty). */
@@ -225,51 +387,40 @@ export class RedisHash implements RedisObject {
    * 0 returned), as Redis replies for its compact encodings.
    */
   scan(cursor: number, count: number, visit: (field: string, value: string) => void): number {
-    if (this.#flat !== undefined) {
-      this.forEach(visit);
+    const d = this.#data;
+    if (typeof d === "string") {
+      eachPacked(d, visit);
       return 0;
     }
-    const t = this.#table!;
-    let i = cursor === 0 || cursor > t.fields.length ? t.fields.length : cursor;
+    let i = cursor === 0 || cursor > d.fields.length ? d.fields.length : cursor;
     const stop = i > count ? i - count : 0;
     while (i > stop) {
       i--;
-      visit(t.fields[i], t.values[i]);
+      visit(d.fields[i], d.values[i]);
     }
     return i;
   }
 
-  /** A deep copy with the same encoding (COPY). */
+  /** A deep copy with the same encoding (COPY); a listpack's string is shared (immutable). */
   clone(): RedisHash {
     const h = new RedisHash(this.#limits);
-    const flat = this.#flat;
-    if (flat !== undefined) {
-      h.#flat = flat.slice();
+    const d = this.#data;
+    if (typeof d === "string") {
+      h.#data = d;
     } else {
-      const t = this.#table!;
-      const c = new Table();
-      for (let i = 0; i < t.fields.length; i++) {
-        c.index.set(t.fields[i], i);
-        c.fields.push(t.fields[i]);
-        c.values.push(t.values[i]);
-      }
-      h.#flat = undefined;
-      h.#table = c;
+      const t = new Table();
+      for (let i = 0; i < d.fields.length; i++) t.add(d.fields[i], d.values[i]);
+      h.#data = t;
     }
     return h;
   }
 
-  /** Listpack -> hashtable (one way). */
-  #convert(): void {
-    const flat = this.#flat!;
+  /** Listpack -> hashtable (one way); returns the table. */
+  #convert(): Table {
     const t = new Table();
-    for (let i = 0; i < flat.length; i += 2) {
-      t.index.set(flat[i], i >> 1);
-      t.fields.push(flat[i]);
-      t.values.push(flat[i + 1]);
-    }
-    this.#table = t;
-    this.#flat = undefined;
+    eachPacked(this.#data as string, (f, v) => t.add(f, v));
+    this.#data = t;
+    return t;
   }
 }
 

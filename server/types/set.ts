@@ -11,7 +11,9 @@
  *   Redis's.
  * - `hashtable`: a members array plus a `Map` from member to position: O(1)
  *   membership, insert, delete (the last member moves into the hole) and
- *   random pick. Iteration order is unspecified, as Redis's.
+ *   random pick. Integer members are kept as numbers (no string each), so
+ *   a million integers cost about what Redis's dict does. Iteration order
+ *   is unspecified, as Redis's.
  *
  * Positions `0 .. size - 1` address the members in both encodings
  * ({@linkcode RedisSet.memberAt}); they are stable until the next
@@ -96,27 +98,46 @@ function search(a: Int[], v: Int): number {
   return -lo - 1;
 }
 
+/**
+ * A hashtable member as stored: a canonical integer within 2^53 as a
+ * `number` (no string kept per integer member), any other member as its
+ * binary string. Distinct members have distinct keys: the canonical
+ * decimal form of an integer is unique.
+ */
+type Key = number | string;
+
+/** The stored key of `member` (see {@linkcode Key}). */
+function keyOf(member: string): Key {
+  const v = integerMember(member);
+  return typeof v === "number" ? v : member;
+}
+
+/** The member a stored key stands for. */
+function memberOf(k: Key): string {
+  return typeof k === "number" ? String(k) : k;
+}
+
 /** The hashtable encoding's storage. */
 class Table {
-  /** Member -> position in `members`. */
-  readonly index = new Map<string, number>();
-  readonly members: string[] = [];
+  /** Key -> position in `keys`. */
+  readonly index = new Map<Key, number>();
+  readonly keys: Key[] = [];
 
-  add(m: string): boolean {
-    if (this.index.has(m)) return false;
-    this.index.set(m, this.members.length);
-    this.members.push(m);
+  add(k: Key): boolean {
+    if (this.index.has(k)) return false;
+    this.index.set(k, this.keys.length);
+    this.keys.push(k);
     return true;
   }
 
-  delete(m: string): boolean {
-    const i = this.index.get(m);
+  delete(k: Key): boolean {
+    const i = this.index.get(k);
     if (i === undefined) return false;
-    this.index.delete(m);
-    const members = this.members;
-    const last = members.pop()!;
-    if (i !== members.length) {
-      members[i] = last;
+    this.index.delete(k);
+    const keys = this.keys;
+    const last = keys.pop()!;
+    if (i !== keys.length) {
+      keys[i] = last;
       this.index.set(last, i);
     }
     return true;
@@ -160,7 +181,7 @@ export class RedisSet implements RedisObject {
   /** Number of members (SCARD). */
   get size(): number {
     const ints = this.#ints;
-    return ints !== undefined ? ints.length : this.#table!.members.length;
+    return ints !== undefined ? ints.length : this.#table!.keys.length;
   }
 
   /** `intset` or `hashtable` (OBJECT ENCODING). */
@@ -176,7 +197,7 @@ export class RedisSet implements RedisObject {
   /** Whether `member` is in the set (SISMEMBER). */
   has(member: string): boolean {
     const ints = this.#ints;
-    if (ints === undefined) return this.#table!.index.has(member);
+    if (ints === undefined) return this.#table!.index.has(keyOf(member));
     const v = integerMember(member);
     return v !== null && search(ints, v) >= 0;
   }
@@ -188,7 +209,7 @@ export class RedisSet implements RedisObject {
    */
   add(member: string): boolean {
     const ints = this.#ints;
-    if (ints === undefined) return this.#table!.add(member);
+    if (ints === undefined) return this.#table!.add(keyOf(member));
     const v = integerMember(member);
     if (v === null) {
       this.#convert();
@@ -206,7 +227,7 @@ export class RedisSet implements RedisObject {
   /** Removes `member`; true when it was there. */
   delete(member: string): boolean {
     const ints = this.#ints;
-    if (ints === undefined) return this.#table!.delete(member);
+    if (ints === undefined) return this.#table!.delete(keyOf(member));
     const v = integerMember(member);
     if (v === null) return false;
     const at = search(ints, v);
@@ -224,7 +245,7 @@ export class RedisSet implements RedisObject {
   /** The member at position `i` (`0 <= i < size`); positions change on modification. */
   memberAt(i: number): string {
     const ints = this.#ints;
-    return ints !== undefined ? String(ints[i]) : this.#table!.members[i];
+    return ints !== undefined ? String(ints[i]) : memberOf(this.#table!.keys[i]);
   }
 
   /**
@@ -237,15 +258,15 @@ export class RedisSet implements RedisObject {
       for (let i = 0; i < ints.length; i++) visit(String(ints[i]));
       return;
     }
-    const members = this.#table!.members;
-    for (let i = 0; i < members.length; i++) visit(members[i]);
+    const keys = this.#table!.keys;
+    for (let i = 0; i < keys.length; i++) visit(memberOf(keys[i]));
   }
 
   /** The members in position order (a new array). */
   toArray(): string[] {
     const ints = this.#ints;
     if (ints !== undefined) return ints.map(String);
-    return this.#table!.members.slice();
+    return this.#table!.keys.map(memberOf);
   }
 
   /** The members in position order. */
@@ -270,9 +291,9 @@ export class RedisSet implements RedisObject {
     const ints = this.#ints;
     if (ints !== undefined) return String(ints.splice(i, 1)[0]);
     const t = this.#table!;
-    const m = t.members[i];
-    t.delete(m);
-    return m;
+    const k = t.keys[i];
+    t.delete(k);
+    return memberOf(k);
   }
 
   /**
@@ -346,10 +367,10 @@ export class RedisSet implements RedisObject {
       this.forEach(visit);
       return 0;
     }
-    const members = this.#table!.members;
-    let i = cursor === 0 || cursor > members.length ? members.length : cursor;
+    const keys = this.#table!.keys;
+    let i = cursor === 0 || cursor > keys.length ? keys.length : cursor;
     const stop = i > count ? i - count : 0;
-    while (i > stop) visit(members[--i]);
+    while (i > stop) visit(memberOf(keys[--i]));
     return i;
   }
 
@@ -361,7 +382,7 @@ export class RedisSet implements RedisObject {
       s.#ints = ints.slice();
     } else {
       const t = new Table();
-      for (const m of this.#table!.members) t.add(m);
+      for (const k of this.#table!.keys) t.add(k);
       s.#ints = undefined;
       s.#table = t;
     }
@@ -372,26 +393,32 @@ export class RedisSet implements RedisObject {
   #convert(): void {
     const ints = this.#ints!;
     const t = new Table();
-    for (let i = 0; i < ints.length; i++) t.add(String(ints[i]));
+    for (let i = 0; i < ints.length; i++) {
+      const v = ints[i];
+      t.add(typeof v === "number" ? v : String(v));
+    }
     this.#table = t;
     this.#ints = undefined;
   }
 
-  /** Whether the set holds the member in another set's raw form (intset integer or string). */
+  /**
+   * Whether the set holds a member given in another set's raw form: an
+   * intset integer (`number` or `bigint`) or a hashtable {@linkcode Key}.
+   */
   #hasRaw(raw: Int | string): boolean {
     const ints = this.#ints;
-    if (typeof raw === "string") {
-      if (ints === undefined) return this.#table!.index.has(raw);
-      return this.has(raw);
+    if (ints !== undefined) {
+      if (typeof raw !== "string") return search(ints, raw) >= 0;
+      const v = integerMember(raw);
+      return v !== null && search(ints, v) >= 0;
     }
-    if (ints !== undefined) return search(ints, raw) >= 0;
-    return this.#table!.index.has(String(raw));
+    return this.#table!.index.has(typeof raw === "bigint" ? String(raw) : raw);
   }
 
-  /** The member at `i` in its raw form (no string made for an intset). */
+  /** The member at `i` in its raw form (no string made for an integer). */
   #rawAt(i: number): Int | string {
     const ints = this.#ints;
-    return ints !== undefined ? ints[i] : this.#table!.members[i];
+    return ints !== undefined ? ints[i] : this.#table!.keys[i];
   }
 
   /**
