@@ -182,6 +182,18 @@ function withConfig(params: Record<string, string>, script: ScriptStep[]): Scrip
 }
 
 const CASES: Record<string, ScriptStep[]> = {
+  "TYPE, SCAN TYPE, EXISTS, DEL, RENAME, EXPIRE work on hashes": [
+    "HSET h a 1",
+    "TYPE h",
+    "SCAN 0 TYPE hash",
+    "SCAN 0 TYPE string",
+    "RENAME h h2",
+    "TYPE h2",
+    "EXPIRE h2 100",
+    "TTL h2",
+    "DEL h2",
+    "EXISTS h2",
+  ],
   "HSET HMSET HSETNX HGET HMGET HLEN HEXISTS HSTRLEN": [
     "HSET h a 1 b 2 c 3",
     "HSET h a 10 d 4",

@@ -176,6 +176,18 @@ const B = fromLatin1;
 const ints = (from: number, n: number) => Array.from({ length: n }, (_, i) => String(from + i));
 
 const CASES: Record<string, ScriptStep[]> = {
+  "TYPE, SCAN TYPE, EXISTS, DEL, RENAME, EXPIRE work on sets": [
+    "SADD s 1",
+    "TYPE s",
+    "SCAN 0 TYPE set",
+    "SCAN 0 TYPE string",
+    "RENAME s s2",
+    "TYPE s2",
+    "EXPIRE s2 100",
+    "TTL s2",
+    "DEL s2",
+    "EXISTS s2",
+  ],
   "SADD SREM SCARD SISMEMBER SMISMEMBER SMEMBERS": [
     "SADD s 3 1 2 1",
     "SADD s 2",
