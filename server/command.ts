@@ -31,6 +31,7 @@ import type { Logger } from "./log.ts";
 import type { Config } from "./config.ts";
 import type { PubSub, Subscriber } from "./pubsub.ts";
 import type { Blocking } from "./db/blocking.ts";
+import type { CommandStats } from "./stats.ts";
 import { type CommandDocs, type CommandMeta, metaFromFields } from "./commands/meta.ts";
 import type { Transaction, Watch } from "./commands/transactions.ts";
 
@@ -394,6 +395,8 @@ export interface ServerState {
   readonly blocking: Blocking;
   /** Counters for INFO. */
   readonly stats: ServerStats;
+  /** Per-command calls, errors and latencies (INFO commandstats, errorstats, latencystats). */
+  readonly commandStats: CommandStats;
   /** A random 40-hex-digit id of this run (INFO `run_id`). */
   readonly runId: string;
 }

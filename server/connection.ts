@@ -33,7 +33,7 @@ import {
 } from "./command.ts";
 import type { Keyspace } from "./db/keyspace.ts";
 import { formatError } from "./args.ts";
-import type { ServerState } from "./command.ts";
+import type { ResolvedCommand, ServerState } from "./command.ts";
 import type { watch } from "../channels/mod.ts";
 
 /** Size of each connection's reusable read buffer (Redis's PROTO_IOBUF_LEN). */
@@ -244,7 +244,13 @@ export class Connection implements ClientHandle {
             const args = decoder.nextCommand();
             if (args === undefined) break;
             stats.commandsProcessed++;
+            const previous = client.lastCommand;
+            client.lastCommand = undefined;
+            const started = performance.now();
             let reply = execute(table, ctx, args);
+            const ran = client.lastCommand as ResolvedCommand | undefined;
+            const ns = (performance.now() - started) * 1e6;
+            if (ran === undefined) client.lastCommand = previous;
             if (reply instanceof Promise) {
               const r = await this.#awaitBlocked(reply);
               if (r === BLOCK_ABORTED) {
@@ -253,6 +259,7 @@ export class Connection implements ClientHandle {
               }
               reply = r;
             }
+            this.#count(ran, ns, reply, args);
             if (client.gate === 0 && !decoder.unauthenticated) this.#encode(reply);
             else this.#afterGated(reply);
             if (client.closeAfterReply || this.#closed) break;
@@ -394,6 +401,29 @@ export class Connection implements ClientHandle {
     const r = await this.#sideRead!;
     this.#sideRead = undefined;
     return r;
+  }
+
+  /**
+   * INFO commandstats, errorstats and latencystats for one request: a call
+   * of the command that ran (its synchronous time; a blocked command's wait
+   * is not counted, as in Redis), failed when it replied an error; an error
+   * before it ran is a rejected call of the command it named (or of none,
+   * for an unknown command).
+   */
+  #count(ran: ResolvedCommand | undefined, ns: number, reply: Frame, args: Uint8Array[]): void {
+    const cs = this.#server.commandStats;
+    const failed = reply instanceof ReplyError;
+    if (failed) cs.error(reply.message);
+    if (ran !== undefined) {
+      cs.record(ran.fullName, ns, failed);
+    } else if (failed) {
+      const cmd = this.#table.lookup(args);
+      if (!(cmd instanceof ReplyError)) cs.reject(cmd.fullName);
+      else {
+        const m = /^ERR wrong number of arguments for '([^']*)' command$/.exec(reply.message);
+        if (m !== null) cs.reject(m[1]);
+      }
+    }
   }
 
   /** After a command of a client with auth, pub/sub or CLIENT REPLY state. */

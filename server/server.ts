@@ -29,6 +29,7 @@ import { Keyspace } from "./db/keyspace.ts";
 import { Logger, type LogLevel, type LogSink } from "./log.ts";
 import { PubSub } from "./pubsub.ts";
 import { Blocking } from "./db/blocking.ts";
+import { CommandStats } from "./stats.ts";
 import { setRequirePass } from "./auth.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serve}. */
@@ -159,6 +160,7 @@ export function createServerState(init: ServerStateInit = {}): ServerState {
     db,
     pubsub,
     blocking: new Blocking(db),
+    commandStats: new CommandStats(),
     stats,
     runId,
   };

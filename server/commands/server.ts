@@ -514,6 +514,8 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["pubsubshard_channels", 0],
       ["latest_fork_usec", 0],
       ["total_forks", 0],
+      ["unexpected_error_replies", 0],
+      ["total_error_replies", ctx.server.commandStats.errorReplies],
       ["client_output_buffer_limit_disconnections", stats.outputLimitDisconnections],
     ];
   }],
@@ -540,7 +542,9 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
     ];
   }],
   ["Modules", () => []],
-  ["Errorstats", () => []],
+  ["Commandstats", (ctx) => lines(ctx.server.commandStats.commandLines())],
+  ["Errorstats", (ctx) => lines(ctx.server.commandStats.errorLines())],
+  ["Latencystats", (ctx) => lines(ctx.server.commandStats.latencyLines())],
   ["Cluster", () => [["cluster_enabled", 0]]],
   [
     "Keyspace",
@@ -551,6 +555,29 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ]],
   ],
 ];
+
+/** Pre-formatted `name:value` lines as INFO fields. */
+function lines(text: string[]): InfoField[] {
+  return text.map((l) => {
+    const colon = l.indexOf(":");
+    return [l.slice(0, colon), l.slice(colon + 1)];
+  });
+}
+
+/** The sections INFO prints with no argument or `default`; `all` and `everything` add the rest. */
+const DEFAULT_SECTIONS = new Set([
+  "server",
+  "clients",
+  "memory",
+  "persistence",
+  "stats",
+  "replication",
+  "cpu",
+  "modules",
+  "errorstats",
+  "cluster",
+  "keyspace",
+]);
 
 let totalMemory: number | undefined;
 
@@ -620,7 +647,10 @@ export const serverHandlers: HandlerMap = {
     }
     return OK;
   },
-  "config|resetstat": () => OK,
+  "config|resetstat": (ctx) => {
+    ctx.server.commandStats.reset();
+    return OK;
+  },
   "config|rewrite": () => new ReplyError("ERR The server is running without a config file"),
   "config|help": () => CONFIG_HELP,
   "command|count": (ctx) => ctx.server.commands.size,
@@ -668,21 +698,21 @@ export const serverHandlers: HandlerMap = {
   "command|help": () => COMMAND_HELP,
   command: (ctx) => [...ctx.server.commands].map(commandInfo),
   info: (ctx, args) => {
-    // no argument, `default`, `all`, `everything`: every section (the
-    // statistics only `all` adds in Redis, commandstats and latencystats,
-    // are not kept here); otherwise the named sections, in Redis's order
-    let wanted: Set<string> | null = null;
+    // no argument or `default`: Redis's default sections; `all` and
+    // `everything`: every section; otherwise the named sections (any
+    // mix), always in Redis's order
+    let all = false;
+    const wanted = new Set<string>();
+    if (args.length === 1) { for (const d of DEFAULT_SECTIONS) wanted.add(d); }
     for (let i = 1; i < args.length; i++) {
       const name = toBinary(args[i]).toLowerCase();
-      if (name === "all" || name === "default" || name === "everything") {
-        wanted = null;
-        break;
-      }
-      (wanted ??= new Set()).add(name);
+      if (name === "all" || name === "everything") all = true;
+      else if (name === "default") { for (const d of DEFAULT_SECTIONS) wanted.add(d); }
+      else wanted.add(name);
     }
     const parts: string[] = [];
     for (const [title, fields] of INFO_SECTIONS) {
-      if (wanted !== null && !wanted.has(title.toLowerCase())) continue;
+      if (!all && !wanted.has(title.toLowerCase())) continue;
       parts.push(
         `# ${title}\r\n` + fields(ctx).map(([k, v]) => `${k}:${v}\r\n`).join(""),
       );

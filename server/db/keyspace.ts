@@ -214,6 +214,8 @@ export class Keyspace {
   #timer: ReturnType<typeof setInterval> | undefined;
   #budgetMs: number;
   #expiredTotal = 0;
+  /** Redis's running `avg_ttl` estimate (see {@linkcode averageTtl}). */
+  #avgTtl = 0;
   #listeners = new Map<string, Set<KeyListener>>();
   /** The access clock in whole seconds since {@linkcode #epoch} (Redis's cached LRU clock). */
   #accessClock = 0;
@@ -323,23 +325,15 @@ export class Keyspace {
   }
 
   /**
-   * The average remaining time to live in ms of up to `sample` keys that
-   * have an expiry (INFO's `avg_ttl`); 0 when none has.
+   * The average remaining time to live in ms of the keys that have an
+   * expiry (INFO's `avg_ttl`), estimated as Redis does: each active expiry
+   * run blends the mean TTL of the keys it sampled into a running average
+   * (2% weight, integer arithmetic); 0 until a run has sampled a key, and
+   * again when no key has an expiry.
    */
-  averageTtl(sample = 1000): number {
-    if (this.#volatile.size === 0) return 0;
-    const now = this.now();
-    let sum = 0;
-    let n = 0;
-    for (const e of this.#volatile) {
-      const ttl = e.expiresAt - now;
-      if (ttl > 0) {
-        sum += ttl;
-        n++;
-      }
-      if (n >= sample) break;
-    }
-    return n === 0 ? 0 : Math.round(sum / n);
+  averageTtl(): number {
+    if (this.#volatile.size === 0) this.#avgTtl = 0;
+    return this.#avgTtl;
   }
 
   /** Whether `key` exists (and is not expired). */
@@ -655,7 +649,12 @@ export class Keyspace {
   sweep(budgetMs: number = this.#budgetMs): number {
     this.updateClock();
     const total = this.#volatile.size;
-    if (total === 0) return 0;
+    if (total === 0) {
+      this.#avgTtl = 0;
+      return 0;
+    }
+    let ttlSum = 0;
+    let ttlSamples = 0;
     const deadline = performance.now() + budgetMs;
     const now = this.now();
     let removed = 0;
@@ -680,6 +679,9 @@ export class Keyspace {
         if (now > e.expiresAt) {
           this.#expire(e);
           batchExpired++;
+        } else {
+          ttlSum += e.expiresAt - now;
+          ttlSamples++;
         }
       }
       removed += batchExpired;
@@ -688,6 +690,13 @@ export class Keyspace {
       if (batches >= SWEEP_MIN_BATCHES && batchExpired <= batch * SWEEP_STALE_RATIO) break;
     }
     this.#sweepCursor = cursor;
+    if (ttlSamples > 0) {
+      // Redis's activeExpireCycle: the mean of this run, blended 2% into the estimate
+      const avg = Math.trunc(ttlSum / ttlSamples);
+      this.#avgTtl = this.#avgTtl === 0
+        ? avg
+        : Math.trunc(this.#avgTtl / 50) * 49 + Math.trunc(avg / 50);
+    }
     return removed;
   }
 
