@@ -75,7 +75,7 @@ const HALF_LONG = 4611686018427387903n;
  * reply of any size (gigabytes for `-2147483648`); above this the command
  * answers `ERR value is out of range` so that the reply stays bounded.
  */
-export const MAX_RANDOM_PICKS = 1 << 22;
+export const MAX_RANDOM_PICKS: number = 1 << 22;
 
 // ---------------------------------------------------------------------------
 // Replies
