@@ -605,7 +605,7 @@ Deno.test("connection refused rejects with a ConnectionError", async () => {
 });
 
 Deno.test("connectTimeout: a TCP connect that never completes rejects after it", async () => {
-  await using full = await FullBacklog.start();
+  await using full = await FullBacklog.start(500);
   await assert.rejects(
     connect(addr(full.port), { connectTimeout: 100 }),
     (e) =>
@@ -696,7 +696,7 @@ eachPeer("a command far larger than the socket buffers goes out in several write
   peer,
 ) => {
   await using c = await BufferedClient.connect(addr(peer.port));
-  const big = new Uint8Array(16 * 1024 * 1024).map((_, i) => (i * 31) >> 3);
+  const big = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 31) >> 3);
   const replies = await Promise.all([c.set("big", big), c.strlen("big"), c.getBytes("big")]);
   assert.equal(replies[0], "OK");
   assert.equal(replies[1], big.length);
