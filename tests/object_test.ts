@@ -225,12 +225,9 @@ const COLLECTIONS: Record<string, readonly ScriptStep[]> = {
   ],
 };
 
-// The collection families are being written now; this flips when they land.
-const COLLECTIONS_LANDED = false;
-
 Deno.test({
   name: "OBJECT ENCODING of hashes, lists, sets and sorted sets like Redis 7.0.15",
-  ignore: ignore || !COLLECTIONS_LANDED,
+  ignore,
   fn: () => compareWithRedis(COLLECTIONS),
 });
 
