@@ -62,6 +62,14 @@ function integerFlag(values: Values, name: string, min: number, max: number): nu
   return n;
 }
 
+function yesNoFlag(values: Values, name: string): boolean | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  if (text === "yes") return true;
+  if (text === "no") return false;
+  throw new UsageError(`--${name} must be yes or no, got '${text}'`);
+}
+
 function addressFlags(values: Values) {
   return {
     host: values.host as string | undefined,
@@ -105,6 +113,7 @@ const subcommands: Record<string, Subcommand> = {
       ["--max-clients <n>", "maximum simultaneous clients (default 10000)"],
       ["--log-level <level>", "error, warn, info or debug (default info)"],
       ["--requirepass <pw>", "require AUTH with this password (default: $MINI_REDIS_PASSWORD)"],
+      ["--cluster-enabled <yes|no>", "answer as a one-node Redis Cluster (default no)"],
     ],
     options: {
       host: { type: "string" },
@@ -112,6 +121,7 @@ const subcommands: Record<string, Subcommand> = {
       "max-clients": { type: "string" },
       "log-level": { type: "string" },
       requirepass: { type: "string" },
+      "cluster-enabled": { type: "string" },
     },
     minArgs: 0,
     maxArgs: 0,
@@ -126,6 +136,7 @@ const subcommands: Record<string, Subcommand> = {
         maxClients: integerFlag(values, "max-clients", 1, 1_000_000),
         logLevel,
         requirepass: values.requirepass as string | undefined,
+        clusterEnabled: yesNoFlag(values, "cluster-enabled"),
       });
     },
   },

@@ -32,6 +32,7 @@ import type { Config } from "./config.ts";
 import type { PubSub, Subscriber } from "./pubsub.ts";
 import type { Blocking } from "./db/blocking.ts";
 import type { CommandStats } from "./stats.ts";
+import { crossSlotCheck } from "./cluster.ts";
 import { type CommandDocs, type CommandMeta, metaFromFields } from "./commands/meta.ts";
 import type { Transaction, Watch } from "./commands/transactions.ts";
 
@@ -351,6 +352,8 @@ export interface ServerSettings {
   timeout: number;
   /** `notify-keyspace-events` flags (see `notify.ts`). */
   notifyFlags: number;
+  /** One-node cluster mode (`cluster-enabled yes`): keys of a request must share a slot. */
+  clusterEnabled: boolean;
   /** `client-output-buffer-limit` per client class. */
   outputLimits: { normal: OutputLimit; replica: OutputLimit; pubsub: OutputLimit };
 }
@@ -645,6 +648,9 @@ export function execute(
   if ((client.gate & (GATE_NOAUTH | GATE_RESP2_PUBSUB | GATE_TXN)) !== 0) {
     const early = admit(ctx, cmd, args);
     if (early !== undefined) return early;
+  } else if (ctx.server.settings.clusterEnabled) {
+    const refused = crossSlotCheck(cmd, args);
+    if (refused !== undefined) return refused;
   }
   const r = invoke(ctx, cmd, args);
   // clients blocked on keys this command modified are served after it
@@ -682,7 +688,8 @@ export function invoke(
 function admit(ctx: Context, cmd: ResolvedCommand, args: Uint8Array[]): Frame | undefined {
   const client = ctx.client;
   const multi = client.multi;
-  const refused = gateError(ctx, cmd);
+  const refused = gateError(ctx, cmd) ??
+    (ctx.server.settings.clusterEnabled ? crossSlotCheck(cmd, args) : undefined);
   if (refused !== undefined) {
     if (multi !== undefined) multi.failed = true;
     return refused;

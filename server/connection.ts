@@ -27,13 +27,15 @@ import {
   GATE_PUBSUB,
   NO_REPLY,
   refreshGate,
+  releaseClient,
   REPLY_OFF,
   REPLY_SKIP,
   REPLY_SKIP_NEXT,
+  type ResolvedCommand,
+  type ServerState,
 } from "./command.ts";
 import type { Keyspace } from "./db/keyspace.ts";
 import { formatError } from "./args.ts";
-import type { ResolvedCommand, ServerState } from "./command.ts";
 import type { watch } from "../channels/mod.ts";
 
 /** Size of each connection's reusable read buffer (Redis's PROTO_IOBUF_LEN). */
@@ -326,6 +328,8 @@ export class Connection implements ClientHandle {
       reason = this.#killed ? "killed" : this.#draining ? "shutdown" : "io";
     } finally {
       server.blocking.cancel(client.id);
+      releaseClient(client); // its MULTI and watched keys
+
       client.pubsub?.close(false);
       if (this.#writing !== undefined && !this.#closed) await this.#writing;
       this.#close();

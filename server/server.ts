@@ -30,6 +30,7 @@ import { Logger, type LogLevel, type LogSink } from "./log.ts";
 import { PubSub } from "./pubsub.ts";
 import { Blocking } from "./db/blocking.ts";
 import { CommandStats } from "./stats.ts";
+import { enableCluster } from "./cluster.ts";
 import { setRequirePass } from "./auth.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serve}. */
@@ -73,6 +74,13 @@ export interface ServerOptions {
    * have not been scheduled yet (default 4096).
    */
   pubsubCapacity?: number;
+  /**
+   * Answer as a Redis Cluster of one node that owns all 16384 slots
+   * (`cluster-enabled yes`): CLUSTER SLOTS/SHARDS/NODES/..., and
+   * `CROSSSLOT` for requests whose keys hash to different slots, so that
+   * cluster clients and apps written for a cluster work against it.
+   */
+  clusterEnabled?: boolean;
 }
 
 /**
@@ -130,6 +138,7 @@ export function createServerState(init: ServerStateInit = {}): ServerState {
     requirePassDigest: undefined,
     timeout: given.timeout ?? 0,
     notifyFlags: 0,
+    clusterEnabled: given.clusterEnabled ?? false,
     outputLimits: given.outputLimits ?? {
       normal: { hard: 0, soft: 0, softSeconds: 0 },
       replica: { hard: 256 * 1024 * 1024, soft: 64 * 1024 * 1024, softSeconds: 60 },
@@ -165,6 +174,7 @@ export function createServerState(init: ServerStateInit = {}): ServerState {
     runId,
   };
   for (const p of configParams(state)) state.config.define(p);
+  if (settings.clusterEnabled) enableCluster(state);
   return state;
 }
 
@@ -232,6 +242,7 @@ class ServerImpl implements Server {
         maxClients: options.maxClients,
         queryBufferLimit: options.queryBufferLimit,
         requirePass: options.requirepass,
+        clusterEnabled: options.clusterEnabled,
       },
       log,
       db: this.db,

@@ -26,8 +26,7 @@ import {
   enableCluster,
   keyHashSlot,
 } from "../server/cluster.ts";
-import { clusterHandlers } from "../server/commands/cluster.ts";
-import { commandsFromHandlers, createCommandTable } from "../server/commands/mod.ts";
+import { createCommandTable } from "../server/commands/mod.ts";
 import { commandMeta } from "../server/commands/meta.ts";
 import { ReplyError } from "../resp/frame.ts";
 import { toBinary, utf8 } from "../resp/bytes.ts";
@@ -39,11 +38,8 @@ const suffix = IGNORE ? ` (ignored: ${IGNORE})` : "";
 async function startOurs(cluster: boolean): Promise<TestServer> {
   // The bus port Redis announces is port + 10000: keep it a real port number.
   for (let attempt = 0; attempt < 20; attempt++) {
-    const s = await startTestServer({ commands: commandsFromHandlers([clusterHandlers]) });
-    if (s.port + 10000 <= 65535) {
-      if (cluster) enableCluster(s.server.state);
-      return s;
-    }
+    const s = await startTestServer({ clusterEnabled: cluster });
+    if (s.port + 10000 <= 65535) return s;
     await s.close();
   }
   throw new Error("no port below 55536 for our server");
@@ -123,6 +119,27 @@ Deno.test({
         ["READONLY"],
         ["READWRITE"],
         ["ASKING"],
+        // the cluster checks of ordinary commands
+        ["MSET", "a", "1", "b", "2"],
+        ["MSET", "{t}a", "1", "{t}b", "2"],
+        ["MGET", "{t}a", "{t}b"],
+        ["DEL", "a", "b"],
+        ["RENAME", "{t}a", "{t}c"],
+        ["SELECT", "0"],
+        ["SELECT", "1"],
+        ["CONFIG", "GET", "cluster-enabled"],
+        ["INFO", "cluster"],
+        ["MULTI"],
+        ["SET", "a", "1"],
+        ["SET", "b", "1"],
+        ["EXEC"],
+        ["MULTI"],
+        ["MSET", "a", "1", "b", "2"],
+        ["EXEC"],
+        ["MULTI"],
+        ["SET", "{t}a", "1"],
+        ["GET", "{t}b"],
+        ["EXEC"],
       ];
       for (const protocol of [2, 3]) {
         await using r = await RawClient.connect(redis.port);
@@ -135,6 +152,7 @@ Deno.test({
           await r.call("SET", k, "v");
           await o.call("SET", k, "v");
         }
+        assert.match(await o.call("HELLO", String(protocol)), /mode.{2,12}cluster/s);
         for (const args of lines) {
           const theirs = normalize(await r.call(...args), redisId, redis.port, redis.busPort);
           const mine = normalize(await o.call(...args), oursId, ours.port, ours.port + 10000);

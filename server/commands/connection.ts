@@ -91,13 +91,13 @@ function authenticate(ctx: Context, username: Uint8Array, password: Uint8Array):
 const DEFAULT_USER = utf8("default");
 
 /** HELLO's reply map (Redis 7.0: server, version, proto, id, mode, role, modules). */
-function helloReply(client: ClientState): RespMap {
+function helloReply(ctx: Context, client: ClientState): RespMap {
   return new RespMap([
     ["server", "redis"],
     ["version", REDIS_VERSION],
     ["proto", client.protocol],
     ["id", client.id],
-    ["mode", "standalone"],
+    ["mode", ctx.server.settings.clusterEnabled ? "cluster" : "standalone"],
     ["role", "master"],
     ["modules", []],
   ]);
@@ -136,7 +136,7 @@ const hello: Handler = (ctx, args) => {
     client.protocol = version as 2 | 3;
     refreshGate(client);
   }
-  return helloReply(client);
+  return helloReply(ctx, client);
 };
 
 const auth: Handler = (ctx, args) => {
@@ -404,10 +404,14 @@ export const connectionHandlers: HandlerMap = {
     ctx.client.closeAfterReply = true;
     return OK;
   },
-  select: (_ctx, args) => {
+  select: (ctx, args) => {
     // only database 0 exists
     // (Redis parses a C int: beyond it, the integer error)
-    if (rangeArg(args[1], -2147483648, 2147483647) !== 0) return DB_OUT_OF_RANGE;
+    const db = rangeArg(args[1], -2147483648, 2147483647);
+    if (db !== 0 && ctx.server.settings.clusterEnabled) {
+      return new ReplyError("ERR SELECT is not allowed in cluster mode");
+    }
+    if (db !== 0) return DB_OUT_OF_RANGE;
     return OK;
   },
   hello: hello,

@@ -29,6 +29,7 @@ import { setHandlers } from "./set.ts";
 import { zsetHandlers } from "./zset.ts";
 import { sortHandlers } from "./sort.ts";
 import { objectHandlers } from "./object.ts";
+import { clusterHandlers } from "./cluster.ts";
 import { transactionHandlers } from "./transactions.ts";
 import { scriptingHandlers } from "./scripting.ts";
 
@@ -48,6 +49,7 @@ export const FAMILY_HANDLERS: readonly HandlerMap[] = [
   objectHandlers,
   transactionHandlers,
   scriptingHandlers,
+  clusterHandlers,
 ];
 
 function fromMeta(

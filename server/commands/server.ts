@@ -223,7 +223,7 @@ export function configParams(state: ServerState): ConfigParam[] {
     { name: "port", get: () => String(settings.port) },
     { name: "bind", get: () => settings.host },
     constant("databases", "1"),
-    constant("cluster-enabled", "no"),
+    { name: "cluster-enabled", get: () => (settings.clusterEnabled ? "yes" : "no") },
     stored("maxmemory", "0"),
     stored("maxmemory-policy", "noeviction"),
     stored("appendfsync", "everysec"),
@@ -413,7 +413,7 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["redis_git_sha1", "00000000"],
       ["redis_git_dirty", 0],
       ["redis_build_id", "0"],
-      ["redis_mode", "standalone"],
+      ["redis_mode", server.settings.clusterEnabled ? "cluster" : "standalone"],
       ["mini_redis_version", denoConfig.version],
       ["deno_version", Deno.version.deno],
       ["os", `${Deno.build.os} ${Deno.build.arch}`],
@@ -545,7 +545,7 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
   ["Commandstats", (ctx) => lines(ctx.server.commandStats.commandLines())],
   ["Errorstats", (ctx) => lines(ctx.server.commandStats.errorLines())],
   ["Latencystats", (ctx) => lines(ctx.server.commandStats.latencyLines())],
-  ["Cluster", () => [["cluster_enabled", 0]]],
+  ["Cluster", (ctx) => [["cluster_enabled", ctx.server.settings.clusterEnabled ? 1 : 0]]],
   [
     "Keyspace",
     (ctx) =>

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { crossSlotCheckAll } from "../cluster.ts";
 import { type Frame, NULL_ARRAY, OK, ReplyError } from "../../resp/frame.ts";
 import { toBinary } from "../../resp/bytes.ts";
 import {
@@ -173,6 +174,12 @@ const exec: Handler = (ctx) => {
   releaseClient(client);
   if (t.failed) return EXECABORT_ERROR;
   if (dirty) return NULL_ARRAY;
+  if (ctx.server.settings.clusterEnabled) {
+    // Redis's getNodeByQuery for EXEC: all queued keys in one slot, or the
+    // transaction is discarded
+    const refused = crossSlotCheckAll(t.commands.map((cmd, i) => ({ cmd, args: t.args[i] })));
+    if (refused !== undefined) return refused;
+  }
   return runQueued(ctx, t);
 };
 
