@@ -624,3 +624,28 @@ Deno.test({
     assert.deepEqual(await eventsOf(ours.port, script), await eventsOf(redis.port, script));
   },
 });
+
+Deno.test("RedisHash: setMany is set on each pair in order (one rebuild)", () => {
+  const rand = mulberry32(3);
+  for (let round = 0; round < 300; round++) {
+    const lim = limits({
+      hashMaxListpackEntries: 1 + Math.floor(rand() * 8),
+      hashMaxListpackValue: 3,
+    });
+    const a = new RedisHash(lim);
+    const b = new RedisHash(lim);
+    for (let step = 0; step < 6; step++) {
+      const pairs: string[] = [];
+      const n = 1 + Math.floor(rand() * 5);
+      for (let i = 0; i < n; i++) {
+        pairs.push(`f${Math.floor(rand() * 6)}`, "v".repeat(Math.floor(rand() * 5)));
+      }
+      let created = 0;
+      for (let i = 0; i < pairs.length; i += 2) if (a.set(pairs[i], pairs[i + 1])) created++;
+      assert.equal(b.setMany(pairs), created);
+      assert.equal(b.encoding, a.encoding);
+      const order = (h: RedisHash) => a.compact ? h.entries() : h.entries().sort();
+      assert.deepEqual(order(b), order(a));
+    }
+  }
+});

@@ -196,9 +196,13 @@ function hset(ctx: Context, args: Uint8Array[], hmset: boolean): Frame {
     for (let i = 2; i < args.length; i++) if (args[i].length > longest) longest = args[i].length;
     h.prepareFor(longest);
   }
-  let created = 0;
-  for (let i = 2; i < args.length; i += 2) {
-    if (h.set(toBinary(args[i]), toBinary(args[i + 1]))) created++;
+  let created: number;
+  if (args.length === 4) {
+    created = h.set(toBinary(args[2]), toBinary(args[3])) ? 1 : 0;
+  } else {
+    const pairs: string[] = new Array(args.length - 2);
+    for (let i = 2; i < args.length; i++) pairs[i - 2] = toBinary(args[i]);
+    created = h.setMany(pairs);
   }
   ctx.db.changed(key, NOTIFY_HASH, "hset", h);
   return hmset ? OK : created;

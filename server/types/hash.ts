@@ -286,6 +286,57 @@ export class RedisHash implements RedisObject {
   }
 
   /**
+   * Sets several fields at once (HSET's pairs): `pairs` is `[field0,
+   * value0, field1, value1, ...]`; returns how many fields were new. The
+   * result is that of {@linkcode set} on each pair in order (a later pair
+   * wins), but a listpack is rebuilt once instead of once per pair.
+   */
+  setMany(pairs: readonly string[]): number {
+    const d0 = this.#data;
+    if (typeof d0 !== "string" || pairs.length === 2) {
+      let created = 0;
+      for (let i = 0; i < pairs.length; i += 2) if (this.set(pairs[i], pairs[i + 1])) created++;
+      return created;
+    }
+    const max = this.#limits.hashMaxListpackValue;
+    for (let i = 0; i < pairs.length; i++) {
+      if (pairs[i].length > max) {
+        this.#convert();
+        return this.setMany(pairs);
+      }
+    }
+    let d = d0;
+    /** New entries: header, field, header, value (4 parts each). */
+    const added: string[] = [];
+    /** New field -> index of its header in `added`. */
+    const fresh = new Map<string, number>();
+    for (let i = 0; i < pairs.length; i += 2) {
+      const f = pairs[i];
+      const v = pairs[i + 1];
+      const at = fresh.get(f);
+      if (at !== undefined) {
+        added[at + 2] = header(v.length);
+        added[at + 3] = v;
+      } else if (find(d, f)) {
+        if (foundEnd - foundValueChars !== v.length || !equalsAt(d, foundValueChars, v)) {
+          d = flat([d.slice(0, foundValue), header(v.length), v, d.slice(foundEnd)]);
+        }
+      } else {
+        fresh.set(f, added.length);
+        added.push(header(f.length), f, header(v.length), v);
+      }
+    }
+    if (fresh.size === 0) {
+      this.#data = d;
+      return 0;
+    }
+    const count = countOf(d) + fresh.size;
+    this.#data = flat([header(count), d.slice(firstEntry(d)), ...added]);
+    if (count > this.#limits.hashMaxListpackEntries) this.#convert();
+    return fresh.size;
+  }
+
+  /**
    * Converts to a hashtable now when a string of `longest` bytes is about
    * to be added and that is longer than `hash-max-listpack-value` (Redis's
    * `hashTypeTryConversion`, run on all of HSET's arguments before the
