@@ -21,6 +21,7 @@ import {
   VerbatimString,
 } from "./frame.ts";
 import { fromBinary } from "./bytes.ts";
+import { formatDouble17 } from "./double.ts";
 
 const textEncoder = new TextEncoder();
 
@@ -34,13 +35,9 @@ const SHORT_STRING = 64;
 /** After a take(), a buffer larger than this is replaced by a fresh small one. */
 const SHRINK_ABOVE = 16 * 1024 * 1024;
 
-/** Redis's text for a double: `inf`, `-inf`, `nan`, else the shortest round-trip decimal. */
+/** Redis 7.0's text for a double (`addReplyDouble`): `%.17g`, `inf`, `-inf`, `nan`. */
 export function formatDouble(value: number): string {
-  if (value === Infinity) return "inf";
-  if (value === -Infinity) return "-inf";
-  if (value !== value) return "nan";
-  if (value === 0 && 1 / value < 0) return "-0";
-  return String(value);
+  return formatDouble17(value);
 }
 
 /** Number of decimal digits of a non-negative integer below 2^31. */

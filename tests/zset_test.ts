@@ -1058,8 +1058,8 @@ Deno.test("sorted set commands reply as redis-server 7.0 (RESP2 and RESP3)", asy
   await compareWithRedis(SCRIPTS);
 });
 
-Deno.test("scores print as redis-server 7.0 prints them (%.17g, RESP2)", async () => {
-  await compareWithRedis(FLOAT_SCRIPTS, { protocols: [2] });
+Deno.test("scores print as redis-server 7.0 prints them (%.17g, RESP2 and RESP3)", async () => {
+  await compareWithRedis(FLOAT_SCRIPTS);
 });
 
 // ---------------------------------------------------------------------------
