@@ -16,8 +16,11 @@
  * size (`VmRSS` of `/proc/<pid>/status`, the same measure for both) after
  * start-up and again once the data is loaded and the server has been idle
  * for a moment; the growth is the difference. Reported: both growths, the
- * ratio (target: at most 2x redis-server), bytes per element, and the
- * element count each server reports afterwards (a check that both hold
+ * ratio (target: at most 2x redis-server), bytes per element, the growth
+ * of `used_memory` from `INFO memory` (Redis's allocator count of live
+ * bytes; ours is V8's used heap plus external memory, which still holds
+ * garbage not collected yet, so it is an upper bound of the live data), and
+ * the element count each server reports afterwards (a check that both hold
  * the same data).
  *
  *     deno run --allow-all bench/memory.ts [--only hashes,zset,list,set]
@@ -163,24 +166,46 @@ class Loader implements Disposable {
     return new Loader(await Deno.connect({ hostname: "127.0.0.1", port }));
   }
 
-  /** Sends the commands and returns their reply lines, in order. */
+  /** The next line of the reply stream, without its CRLF. */
+  async #line(): Promise<string> {
+    let nl = this.#pending.indexOf("\r\n");
+    while (nl === -1) {
+      const n = await this.#conn.read(this.#buf);
+      if (n === null) throw new Error("connection closed by the server");
+      this.#pending += dec.decode(this.#buf.subarray(0, n));
+      nl = this.#pending.indexOf("\r\n");
+    }
+    const line = this.#pending.slice(0, nl);
+    this.#pending = this.#pending.slice(nl + 2);
+    return line;
+  }
+
+  /** Sends the commands and returns their single-line replies, in order. */
   async send(commands: readonly (readonly string[])[]): Promise<string[]> {
     await writeAll(this.#conn, enc.encode(commands.map(encodeCommand).join("")));
     const lines: string[] = [];
     while (lines.length < commands.length) {
-      let nl = this.#pending.indexOf("\r\n");
-      while (nl === -1) {
-        const n = await this.#conn.read(this.#buf);
-        if (n === null) throw new Error("connection closed by the server");
-        this.#pending += dec.decode(this.#buf.subarray(0, n));
-        nl = this.#pending.indexOf("\r\n");
-      }
-      const line = this.#pending.slice(0, nl);
-      this.#pending = this.#pending.slice(nl + 2);
+      const line = await this.#line();
       if (!/^[:\-+]/.test(line)) throw new Error(`unexpected reply ${JSON.stringify(line)}`);
       lines.push(line);
     }
     return lines;
+  }
+
+  /** A field of `INFO memory` (ASCII text, so its length in bytes is its length). */
+  async infoMemory(field: string): Promise<number> {
+    await writeAll(this.#conn, enc.encode(encodeCommand(["INFO", "memory"])));
+    const head = await this.#line();
+    if (!head.startsWith("$")) throw new Error(`unexpected INFO reply ${JSON.stringify(head)}`);
+    let text = "";
+    for (let i = 0; i < 1000 && text.length < Number(head.slice(1)); i++) {
+      text += (await this.#line()) + "\r\n";
+    }
+    // the bulk string's own CRLF (its text ends with one too)
+    if ((await this.#line()) !== "") throw new Error("malformed INFO reply");
+    const m = new RegExp(`^${field}:(\\d+)`, "m").exec(text);
+    if (!m) throw new Error(`no ${field} in INFO memory`);
+    return Number(m[1]);
   }
 
   /** Runs the data set's commands; returns the first error reply, if any. */
@@ -215,7 +240,10 @@ async function countStored(loader: Loader, data: DataSet): Promise<number | stri
 }
 
 interface Measure {
+  /** Resident set size growth. */
   growth: number;
+  /** `used_memory` growth (INFO memory). */
+  used: number;
   stored: number | string;
   error?: string;
 }
@@ -225,11 +253,13 @@ async function measure(peer: PeerProcess, data: DataSet): Promise<Measure> {
   await loader.send([["PING"]]);
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const before = await rss(peer.pid);
+  const usedBefore = await loader.infoMemory("used_memory");
   const error = await loader.load(data);
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   const after = await rss(peer.pid);
+  const usedAfter = await loader.infoMemory("used_memory");
   const stored = await countStored(loader, data);
-  return { growth: after - before, stored, error };
+  return { growth: after - before, used: usedAfter - usedBefore, stored, error };
 }
 
 /** An error reply for the table: up to the quoted arguments, cut short. */
@@ -254,7 +284,8 @@ async function main(): Promise<number> {
     "mini-redis MiB",
     "ratio",
     "target",
-    "bytes/element (redis, ours)",
+    "RSS bytes/element (redis, ours)",
+    "used_memory MiB (redis, ours)",
     "elements stored (redis, ours)",
   ]];
   let failed = false;
@@ -280,6 +311,7 @@ async function main(): Promise<number> {
         "-",
         `failed: ${shortError(mine.error)}`,
         "-",
+        "-",
         stored,
       ]);
       continue;
@@ -294,6 +326,7 @@ async function main(): Promise<number> {
       `${ratio.toFixed(2)}x`,
       `<= ${TARGET}x ${ratio <= TARGET ? "ok" : "ABOVE"}`,
       `${(theirs.growth / data.elements).toFixed(0)}, ${(mine.growth / data.elements).toFixed(0)}`,
+      `${mib(theirs.used)}, ${mib(mine.used)}`,
       stored,
     ]);
   }
