@@ -343,6 +343,22 @@ Deno.test({
         await cluster.node(port).call("CLUSTER", "SETSLOT", String(slot), "NODE", targetId);
       }
       assert.deepEqual(await bounded(mget, "MGET after TRYAGAIN"), ["on-source", "on-target"]);
+      // Wait until every node (replicas learn it over the cluster bus) says the slot is
+      // the target's: a topology refresh from a node that has not heard yet could
+      // otherwise put the old owner back after the MOVED below.
+      await waitFor(async () => {
+        for (const node of cluster.nodes) {
+          const text = await node.call("CLUSTER", "NODES");
+          const owner = text.split("\n").find((l) =>
+            l.split(" ").slice(8).some((r) => {
+              const [a, b] = r.split("-").map(Number);
+              return a <= slot && slot <= (b ?? a);
+            })
+          );
+          if (owner === undefined || !owner.startsWith(targetId)) return false;
+        }
+        return true;
+      }, { what: "every node to see the slot on the target", intervalMs: 50 });
       // That MGET ended with an ASK or a MOVED; from now on the source answers MOVED,
       // and the map follows.
       assert.equal(await c.get(`{${tag}}old`), "on-source");
