@@ -249,3 +249,49 @@ export function expireAtArg(
   if (big > MAX_I64 - BigInt(base)) throw invalidExpireTime(command);
   return Number(big + BigInt(base));
 }
+
+const MAX_U64 = 18446744073709551615n;
+
+/**
+ * Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`
+ * (`strtoul`): an optional sign and decimal digits ("-n" wraps around
+ * 2^64; an empty cursor is 0), ending at the end or at a NUL byte; leading
+ * white space, other characters and values beyond 2^64 - 1 throw
+ * `ERR invalid cursor`.
+ *
+ * @example
+ * ```ts
+ * import { parseScanCursor } from "./args.ts";
+ * console.log(parseScanCursor(new TextEncoder().encode("17"))); // 17
+ * ```
+ */
+export function parseScanCursor(arg: Uint8Array): number {
+  let end = arg.indexOf(0);
+  if (end === -1) end = arg.length;
+  if (end === 0) return 0;
+  let i = 0;
+  let negative = false;
+  if (arg[0] === 43 || arg[0] === 45) {
+    negative = arg[0] === 45;
+    i = 1;
+  }
+  if (i === end) throw INVALID_CURSOR;
+  if (end - i <= 15) {
+    let v = 0;
+    for (; i < end; i++) {
+      const d = arg[i] - 48;
+      if (d < 0 || d > 9) throw INVALID_CURSOR;
+      v = v * 10 + d;
+    }
+    return negative && v !== 0 ? Number(MAX_U64 + 1n - BigInt(v)) : v;
+  }
+  let v = 0n;
+  for (; i < end; i++) {
+    const d = arg[i] - 48;
+    if (d < 0 || d > 9) throw INVALID_CURSOR;
+    v = v * 10n + BigInt(d);
+    if (v > MAX_U64) throw INVALID_CURSOR;
+  }
+  if (negative && v !== 0n) v = MAX_U64 + 1n - v;
+  return Number(v);
+}

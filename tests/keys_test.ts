@@ -6,7 +6,15 @@
  * API so these tests do not depend on the string commands.
  */
 import assert from "node:assert/strict";
-import { parseReply, RawClient, type Reply, startTestServer, type TestServer } from "./helpers.ts";
+import {
+  HAVE_REDIS,
+  parseReply,
+  RawClient,
+  type Reply,
+  startTestServer,
+  type TestServer,
+} from "./helpers.ts";
+import { compareWithRedis } from "./support/redis_compare.ts";
 import type { RedisObject } from "../server/mod.ts";
 import { toBinary, utf8 } from "../resp/bytes.ts";
 
@@ -218,7 +226,7 @@ Deno.test("SCAN errors match Redis", async () => {
   await using srv = await startTestServer();
   await session(srv, [
     [["SCAN", "abc"], "-ERR invalid cursor\r\n"],
-    [["SCAN", ""], "-ERR invalid cursor\r\n"],
+    [["SCAN", ""], "*2\r\n$1\r\n0\r\n*0\r\n"], // strtoul: an empty cursor is 0, as in Redis
     [["SCAN", "18446744073709551616"], "-ERR invalid cursor\r\n"],
     [["SCAN", "18446744073709551615"], "*2\r\n$1\r\n0\r\n*0\r\n"],
     [["SCAN", "0", "COUNT", "0"], "-ERR syntax error\r\n"],
@@ -380,4 +388,28 @@ Deno.test("DBSIZE, FLUSHDB and FLUSHALL", async () => {
   seed(srv, { again: "1" });
   assert.equal(value(srv, "again"), "1");
   assert.equal(srv.server.db.size, 1);
+});
+
+Deno.test({
+  name: "SCAN-family cursors are parsed as Redis's strtoul: empty is 0, a NUL ends it" +
+    (HAVE_REDIS ? "" : " (ignored: redis-server is not installed)"),
+  ignore: !HAVE_REDIS,
+  fn: () =>
+    compareWithRedis({
+      "cursors": [
+        "SET k v",
+        ["SCAN", ""],
+        ["SCAN", "0\x00junk"],
+        ["SCAN", "x"],
+        ["SCAN", "-0"],
+        ["SCAN", "18446744073709551616"],
+        "HSET h f v",
+        "SADD s a",
+        "ZADD z 1 m",
+        ["HSCAN", "h", ""],
+        ["SSCAN", "s", "0\x00x"],
+        ["ZSCAN", "z", "+0"],
+        ["HSCAN", "h", " 0"],
+      ],
+    }),
 });

@@ -22,7 +22,7 @@ import { BinaryString, type Frame, OK, ReplyError, RespMap } from "../../resp/fr
 import { fromBinary, parseInteger, toBinary } from "../../resp/bytes.ts";
 import { arityError, type Context, type HandlerMap } from "../command.ts";
 import { NOTIFY_HASH } from "../db/notify.ts";
-import { int64Arg, intArg, INVALID_CURSOR, isOption, NOT_FLOAT, SYNTAX_ERROR } from "../args.ts";
+import { int64Arg, intArg, isOption, NOT_FLOAT, parseScanCursor, SYNTAX_ERROR } from "../args.ts";
 import { globMatch, isMatchAll } from "../glob.ts";
 import { HASH, type RedisHash } from "../types/hash.ts";
 import { integerMember } from "../types/set.ts";
@@ -68,51 +68,8 @@ export function replyTooLarge(): ReplyError {
 // ---------------------------------------------------------------------------
 // HSCAN / SSCAN options (shared with the set family)
 
-const MAX_U64 = 18446744073709551615n;
-
-/**
- * Parses a SCAN-family cursor as Redis's `parseScanCursorOrReply`
- * (`strtoul`): an optional sign and decimal digits ("-n" wraps around
- * 2^64; an empty cursor is 0), ending at the end or at a NUL byte; leading
- * white space, other characters and values beyond 2^64 - 1 throw
- * `ERR invalid cursor`.
- *
- * @example
- * ```ts
- * import { parseScanCursor } from "./hash.ts";
- * console.log(parseScanCursor(new TextEncoder().encode("17"))); // 17
- * ```
- */
-export function parseScanCursor(arg: Uint8Array): number {
-  let end = arg.indexOf(0);
-  if (end === -1) end = arg.length;
-  if (end === 0) return 0;
-  let i = 0;
-  let negative = false;
-  if (arg[0] === 43 || arg[0] === 45) {
-    negative = arg[0] === 45;
-    i = 1;
-  }
-  if (i === end) throw INVALID_CURSOR;
-  if (end - i <= 15) {
-    let v = 0;
-    for (; i < end; i++) {
-      const d = arg[i] - 48;
-      if (d < 0 || d > 9) throw INVALID_CURSOR;
-      v = v * 10 + d;
-    }
-    return negative && v !== 0 ? Number(MAX_U64 + 1n - BigInt(v)) : v;
-  }
-  let v = 0n;
-  for (; i < end; i++) {
-    const d = arg[i] - 48;
-    if (d < 0 || d > 9) throw INVALID_CURSOR;
-    v = v * 10n + BigInt(d);
-    if (v > MAX_U64) throw INVALID_CURSOR;
-  }
-  if (negative && v !== 0n) v = MAX_U64 + 1n - v;
-  return Number(v);
-}
+/** SCAN-family cursor parsing lives in `args.ts` (shared with SCAN). */
+export { parseScanCursor };
 
 /** The options of HSCAN / SSCAN / ZSCAN after the cursor. */
 export interface ScanOptions {

@@ -11,9 +11,9 @@ import type { Context, HandlerMap } from "../command.ts";
 import {
   DB_OUT_OF_RANGE,
   intArg,
-  INVALID_CURSOR,
   isOption,
   NO_SUCH_KEY,
+  parseScanCursor,
   SYNTAX_ERROR,
 } from "../args.ts";
 import { cloneValue, typeOf } from "../db/keyspace.ts";
@@ -50,28 +50,6 @@ function countExisting(ctx: Context, args: Uint8Array[]): number {
   let n = 0;
   for (let i = 1; i < args.length; i++) if (db.peek(toBinary(args[i])) !== undefined) n++;
   return n;
-}
-
-const MAX_U64 = 18446744073709551615n;
-
-/** Parses a SCAN cursor as Redis's strtoul does (a sign is accepted; "-n" wraps around). */
-function parseCursor(arg: Uint8Array): number {
-  let i = 0;
-  let negative = false;
-  if (arg.length > 0 && (arg[0] === 43 || arg[0] === 45)) {
-    negative = arg[0] === 45;
-    i = 1;
-  }
-  if (i === arg.length) throw INVALID_CURSOR;
-  let v = 0n;
-  for (; i < arg.length; i++) {
-    const d = arg[i] - 48;
-    if (d < 0 || d > 9) throw INVALID_CURSOR;
-    v = v * 10n + BigInt(d);
-    if (v > MAX_U64) throw INVALID_CURSOR;
-  }
-  if (negative && v !== 0n) v = MAX_U64 + 1n - v;
-  return Number(v);
 }
 
 function rename(ctx: Context, args: Uint8Array[], nx: boolean): Frame {
@@ -127,7 +105,7 @@ export const keyHandlers: HandlerMap = {
     return out;
   },
   scan: (ctx, args) => {
-    const cursor = parseCursor(args[1]);
+    const cursor = parseScanCursor(args[1]);
     let count = 10;
     let pattern: Uint8Array | null = null;
     let type: string | null = null;
