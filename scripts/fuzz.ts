@@ -25,6 +25,7 @@ import { startRedis, startServeProcess } from "../tests/helpers.ts";
 import { fuzzableCommands } from "../tests/fuzz/spec.ts";
 import { formatRepro, REPRO_IMPORTS, runFuzz } from "../tests/fuzz/runner.ts";
 import { runProtocolFuzz } from "../tests/fuzz/protocol.ts";
+import { startMeasured } from "../tests/fuzz/processes.ts";
 
 const USAGE = `usage: deno task fuzz [--seconds N] [--seed S] [--groups g1,g2] [--exclude c1,c2]
        deno task fuzz --protocol [--frames N] [--connections N] [--seed S]`;
@@ -71,7 +72,7 @@ const seed = intOption(values.seed, "seed", (Math.random() * 2 ** 32) >>> 0) >>>
 if (values.protocol) {
   const frames = intOption(values.frames, "frames", 1_000_000);
   const connections = intOption(values.connections, "connections", 50);
-  await using ours = await startServeProcess(["--log-level", "error"]);
+  await using ours = await startMeasured({ args: ["--log-level", "error"] });
   console.log(`protocol fuzz: seed ${seed}, ${frames} frames over ${connections} connections`);
   const r = await runProtocolFuzz({
     port: ours.port,
@@ -79,13 +80,14 @@ if (values.protocol) {
     seed,
     frames,
     connections,
+    measureHeap: true,
     log: (line) => console.log(line),
   });
   for (const p of r.problems) console.log(`problem: ${p}`);
   console.log(
-    `memory: baseline ${mb(r.baselineRss)} MB, peak ${mb(r.peakRss)} MB, after ${
+    `resident memory: baseline ${mb(r.baselineRss)} MB, peak ${mb(r.peakRss)} MB, after ${
       mb(r.finalRss)
-    } MB`,
+    } MB; heap after collection: baseline ${mb(r.baselineHeap)} MB, after ${mb(r.finalHeap)} MB`,
   );
   console.log(
     `fuzz: ${r.frames} frames, ${r.controlCommands} control commands, ${r.problems.length} problems`,
@@ -103,7 +105,10 @@ const containers = new Set(
 );
 
 await using redis = await startRedis({ args: ["--databases", "1"] });
-await using ours = await startServeProcess(["--log-level", "error"]);
+// --allow-read: the scripting engine loads its Lua runtime from the module cache
+await using ours = await startServeProcess(["--log-level", "error"], {}, {
+  denoFlags: ["--allow-read"],
+});
 console.log(
   `fuzz: seed ${seed}, ${seconds} s, ${commands.length} commands (${
     [...new Set(commands.map((c) => c.group))].join(", ")

@@ -29,6 +29,7 @@
 import { RawClient, replyLength } from "../helpers.ts";
 import { cmd, concat, latin1 } from "../wire.ts";
 import { Random } from "./generator.ts";
+import { heapAfterGc, rssOf } from "./processes.ts";
 
 const enc = new TextEncoder();
 
@@ -46,6 +47,11 @@ export interface ProtocolFuzzOptions {
   readonly connections: number;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /**
+   * The server is a `measured_server.ts` process: also compare its heap
+   * after garbage collection (`HEAPSTAT`) before and after the run.
+   */
+  readonly measureHeap?: boolean;
   /** The most a connection may take to be answered and closed (default 30 s): a safety net. */
   readonly sessionTimeoutMs?: number;
 }
@@ -70,17 +76,10 @@ export interface ProtocolFuzzResult {
   readonly peakRss: number;
   /** Resident memory after the run, the clients gone and the keyspace flushed. */
   readonly finalRss: number;
-}
-
-/** Resident memory of a process in bytes (Linux), or 0. */
-export async function rssOf(pid: number): Promise<number> {
-  try {
-    const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return m === null ? 0 : Number(m[1]) * 1024;
-  } catch {
-    return 0;
-  }
+  /** Heap after collection before the run (bytes; 0 unless `measureHeap`). */
+  readonly baselineHeap: number;
+  /** Heap after collection after the run, the clients gone and the keyspace flushed. */
+  readonly finalHeap: number;
 }
 
 function value(r: Random): string | Uint8Array {
@@ -319,6 +318,12 @@ export async function runProtocolFuzz(options: ProtocolFuzzOptions): Promise<Pro
   await using control = await RawClient.connect(options.port);
   for (let i = 0; i < 200; i++) await control.call("SET", `ctl:${i}`, "x");
   await control.call("FLUSHALL");
+  const heap = async () => {
+    if (!options.measureHeap) return 0;
+    const h = await heapAfterGc(options.port);
+    return h.heapUsed + h.external;
+  };
+  const baselineHeap = await heap();
   const baseline = await sample();
 
   let left = options.frames;
@@ -418,13 +423,14 @@ export async function runProtocolFuzz(options: ProtocolFuzzOptions): Promise<Pro
   await using after = await RawClient.connect(options.port);
   if ((await after.call("PING")) !== "+PONG\r\n") problem("no PONG after the run");
   await after.call("FLUSHALL");
+  for (let i = 0; i < 50; i++) {
+    const info = await after.call("INFO", "clients");
+    if (/connected_clients:2\r\n/.test(info)) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const finalHeap = await heap();
   let final = 0;
   if (pid !== undefined) {
-    for (let i = 0; i < 40; i++) {
-      const info = await after.call("INFO", "clients");
-      if (/connected_clients:2\r\n/.test(info)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
     // the lowest of a few samples: a collection may run in between
     final = Infinity;
     for (let i = 0; i < 10; i++) {
@@ -442,5 +448,7 @@ export async function runProtocolFuzz(options: ProtocolFuzzOptions): Promise<Pro
     baselineRss: baseline,
     peakRss: peak,
     finalRss: final,
+    baselineHeap,
+    finalHeap,
   };
 }

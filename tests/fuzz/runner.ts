@@ -29,6 +29,7 @@ import { cmd, fromLatin1 } from "../wire.ts";
 import { type Node, parseNode, RANDOM_WRITES, type Rule, ruleFor, sameReply } from "./compare.ts";
 import { type FuzzArg, Generator, type GeneratorOptions } from "./generator.ts";
 import type { CommandSpec } from "./spec.ts";
+import { commandMeta } from "../../server/commands/meta.ts";
 
 /** One command of a sequence. */
 export interface Step {
@@ -366,16 +367,19 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
         continue;
       }
       const prefix = steps.slice(0, diff.index + 1);
-      const shrunk = options.shrink === false
+      // shrinking gets at most 20 s, and nothing once the run is over
+      const shrinkUntil = Math.min(Date.now() + 20_000, options.deadline ?? Infinity);
+      const shrunk = options.shrink === false || Date.now() >= shrinkUntil
         ? { steps: prefix, difference: diff, reproduced: true }
-        : await shrink(replayer, prefix, protocol, diff, options.shrinkBudget ?? 300);
+        : await shrink(replayer, prefix, protocol, diff, options.shrinkBudget ?? 300, shrinkUntil);
       const m: Mismatch = {
         seed: options.seed,
         sequence,
         protocol,
         steps: shrunk.steps,
         difference: shrunk.difference,
-        group: groups.get(diff.name) ?? "unknown",
+        group: groups.get(diff.name) ?? commandMeta(diff.name)?.group ??
+          commandMeta(diff.name.split("|")[0])?.group ?? "unknown",
         originalLength: prefix.length,
         reproduced: shrunk.reproduced,
         count: 1,
@@ -399,7 +403,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
  * Shrinks a failing sequence: removes runs of steps (halving their length
  * down to one), then single arguments, then shortens long values, keeping
  * every change after which a replay still differs at a command of the
- * same name. At most `budget` replays.
+ * same name. At most `budget` replays, none after `until` (`Date.now()`).
  */
 async function shrink(
   replayer: Replayer,
@@ -407,12 +411,13 @@ async function shrink(
   protocol: 2 | 3,
   diff: Difference,
   budget: number,
+  until: number,
 ): Promise<{ steps: Step[]; difference: Difference; reproduced: boolean }> {
   let best = [...original];
   let bestDiff = diff;
   let runs = 0;
   const fails = async (candidate: Step[]): Promise<boolean> => {
-    if (runs >= budget) return false;
+    if (runs >= budget || Date.now() >= until) return false;
     runs++;
     const d = await replayer.run(candidate, protocol);
     if (d === undefined || d.name !== diff.name) return false;
