@@ -19,10 +19,11 @@ import {
   startTestServer,
 } from "./helpers.ts";
 import { assertSameReply, compareWithRedis, type ScriptStep } from "./support/redis_compare.ts";
-import { HEAD, RedisList, TAIL } from "../server/types/list.ts";
+import { HEAD, RedisList, SMALL_MAX, TAIL } from "../server/types/list.ts";
 
-/** Bytes as binary text (one char per byte); "latin1" TextDecoder is windows-1252, so map by hand. */
-function text(b: Uint8Array): string {
+/** An element as binary text (one char per byte; TextDecoder's "latin1" is windows-1252). */
+function text(b: Uint8Array | string): string {
+  if (typeof b === "string") return b;
   let s = "";
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
   return s;
@@ -52,6 +53,29 @@ Deno.test("RedisList: push and pop at both ends, index, range", () => {
   for (let i = 0; i < 3; i++) l.pop(TAIL);
   assert.equal(l.pop(HEAD), undefined);
   assert.equal(l.size, 0);
+});
+
+Deno.test("RedisList: a small list is an array of strings until it grows past SMALL_MAX, one way", () => {
+  const l = new RedisList({ listMaxListpackSize: -2 });
+  for (let i = 0; i < SMALL_MAX; i++) l.push(i & 1 ? HEAD : TAIL, bytes(`e${i}`));
+  assert.equal(l.small, true);
+  assert.equal(l.nodeCount, 0);
+  assert.equal(typeof l.at(0), "string");
+  const before = l.toArray().map(text);
+  l.push(TAIL, bytes("one more"));
+  assert.equal(l.small, false);
+  assert.ok(l.nodeCount >= 1);
+  assert.deepEqual(l.toArray().map(text), [...before, "one more"]);
+  assert.ok(l.at(0) instanceof Uint8Array);
+  while (l.size > 1) l.pop(TAIL);
+  assert.equal(l.small, false, "no conversion back");
+  // LINSERT into a full small list converts it first
+  const m = new RedisList({ listMaxListpackSize: -2 });
+  for (let i = 0; i < SMALL_MAX; i++) m.push(TAIL, bytes(`${i}`));
+  assert.equal(m.insert(bytes("5"), bytes("x"), true), true);
+  assert.equal(m.small, false);
+  assert.equal(text(m.at(6)!), "x");
+  assert.equal(m.size, SMALL_MAX + 1);
 });
 
 Deno.test("RedisList: popped elements are copies that later changes do not touch", () => {
@@ -646,6 +670,7 @@ Deno.test({
       "small nodes": [
         "CONFIG SET list-max-listpack-size 2",
         "RPUSH l a b c d e f g",
+        ["RPUSH", "l", ...Array.from({ length: 40 }, (_, i) => `n${i}`)],
         "LINSERT l AFTER c x",
         "LSET l 0 " + "y".repeat(50),
         "LRANGE l 0 -1",
@@ -672,7 +697,8 @@ Deno.test({
     await using b = await RawClient.connect(ours.port);
     const rand = mulberry32(17);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-    const keys = ["l0", "l1", "l2", "str"];
+    // l3 grows past the small form (an array of strings) into nodes
+    const keys = ["l0", "l1", "l2", "l3", "str"];
     const elements = ["a", "b", "c", "", "1", "-7", "x".repeat(100), fromLatin1("\x00\xff")];
     const element = () => pick(elements);
     const index = () => pick(["0", "1", "-1", "-3", "5", "100", "-100", "x"]);
@@ -705,6 +731,8 @@ Deno.test({
       () => ["RPOPLPUSH", pick(keys), pick(keys)],
       () => ["LMPOP", "2", pick(keys), pick(keys), side(), "COUNT", pick(["1", "2", "5"])],
       () => ["EXISTS", pick(keys)],
+      () => ["RPUSH", "l3", ...Array.from({ length: 12 }, element)],
+      () => ["LPUSH", "l3", ...Array.from({ length: 12 }, element)],
     ];
     // the blocking forms, rarely: redis-server notices a timeout only at its next cron tick
     const blocking: (() => Arg[])[] = [
@@ -724,7 +752,7 @@ Deno.test({
         const actual = await b.call(...args);
         assertSameReply(actual, expected, "exact", `#${i} RESP${protocol} ${args.join(" ")}`);
       }
-      for (const key of keys.slice(0, 3)) {
+      for (const key of keys.slice(0, 4)) {
         assert.equal(
           await b.call("LRANGE", key, "0", "-1"),
           await a.call("LRANGE", key, "0", "-1"),

@@ -6,7 +6,8 @@
  * LMPOP, and BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP.
  *
  * The data structure is `server/types/list.ts`. Elements come out of it as
- * fresh byte copies, which are the reply's bulk strings. A blocking
+ * binary strings (small lists) or fresh byte copies: either is a reply's
+ * bulk string as it is ({@linkcode BinaryString} for the former). A blocking
  * command that finds nothing to pop waits through `db/blocking.ts`: it is
  * served from the key that became ready, in the order clients blocked,
  * and a key that now holds another type leaves it blocked (Redis 7.0).
@@ -26,7 +27,7 @@ import { arityError, type Context, type HandlerMap } from "../command.ts";
 import { NOTIFY_LIST } from "../db/notify.ts";
 import { intArg, NO_SUCH_KEY, NOT_INTEGER, SYNTAX_ERROR } from "../args.ts";
 import { parseInteger } from "../../resp/bytes.ts";
-import { type End, HEAD, LIST, type RedisList, TAIL } from "../types/list.ts";
+import { type End, HEAD, LIST, type ListElement, type RedisList, TAIL } from "../types/list.ts";
 import { type LongDouble, parseLongDouble } from "../longdouble.ts";
 
 // ---------------------------------------------------------------------------
@@ -126,6 +127,21 @@ function ceilMillis(v: LongDouble): bigint | undefined {
 // ---------------------------------------------------------------------------
 // Shared steps
 
+/** An element as a reply frame. */
+function frameOf(e: ListElement): Frame {
+  return typeof e === "string" ? new BinaryString(e) : e;
+}
+
+/** Elements as reply frames, converting the array in place. */
+function framesOf(elements: ListElement[]): Frame[] {
+  const out = elements as Frame[];
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i];
+    if (typeof e === "string") out[i] = new BinaryString(e);
+  }
+  return out;
+}
+
 function popEvent(end: End): string {
   return end === HEAD ? "lpop" : "rpop";
 }
@@ -138,16 +154,16 @@ function pushEvent(end: End): string {
 function popSome(ctx: Context, key: string, list: RedisList, end: End, count: number): Frame[] {
   const n = Math.min(count, list.size);
   const out: Frame[] = new Array(n);
-  for (let i = 0; i < n; i++) out[i] = list.pop(end)!;
+  for (let i = 0; i < n; i++) out[i] = frameOf(list.pop(end)!);
   ctx.db.changed(key, NOTIFY_LIST, popEvent(end), list);
   return out;
 }
 
 /** One element popped from `end` of a non-empty list, with the events. */
-function popOne(ctx: Context, key: string, list: RedisList, end: End): Uint8Array {
+function popOne(ctx: Context, key: string, list: RedisList, end: End): Frame {
   const v = list.pop(end)!;
   ctx.db.changed(key, NOTIFY_LIST, popEvent(end), list);
-  return v;
+  return frameOf(v);
 }
 
 /**
@@ -163,18 +179,18 @@ function moveOne(
   dst: string,
   from: End,
   to: End,
-): Uint8Array {
+): Frame {
   const db = ctx.db;
   const target = db.write(dst, LIST); // WRONGTYPE before anything moves
   const v = list.pop(from)!;
   (target ?? db.getOrCreate(dst, LIST)).push(to, v);
   db.changed(dst, NOTIFY_LIST, pushEvent(to));
   db.changed(src, NOTIFY_LIST, popEvent(from), list);
-  return v;
+  return frameOf(v);
 }
 
 /** The `[key, element]` reply of BLPOP / BRPOP. */
-function keyAndElement(key: string, element: Uint8Array): Frame[] {
+function keyAndElement(key: string, element: Frame): Frame[] {
   return [new BinaryString(key), element];
 }
 
@@ -337,7 +353,8 @@ export const listHandlers: HandlerMap = {
   lindex: (ctx, args) => {
     const list = ctx.db.read(toBinary(args[1]), LIST);
     if (list === undefined) return null;
-    return list.at(intArg(args[2])) ?? null;
+    const e = list.at(intArg(args[2]));
+    return e === undefined ? null : frameOf(e);
   },
 
   linsert: (ctx, args) => {
@@ -373,7 +390,7 @@ export const listHandlers: HandlerMap = {
     if (start < 0) start = 0;
     if (start > stop || start >= n) return [];
     if (stop >= n) stop = n - 1;
-    return list.range(start, stop - start + 1);
+    return framesOf(list.elements(start, stop - start + 1));
   },
 
   ltrim: (ctx, args) => {

@@ -12,10 +12,17 @@
  * in O(1). Indexing walks node counts from the nearer end, then entries in
  * one node, as Redis does.
  *
- * Elements go in as bytes (a command's argument views are copied in) and
- * come out as fresh byte copies carved from a shared slab (`alloc.ts`),
- * which is cheaper than building a string of them and is what a reply
- * encodes. No RESP and no I/O here.
+ * A small list (up to {@linkcode SMALL_MAX} elements) is instead a plain
+ * array of binary strings (one char per byte, as `toBinary` makes them):
+ * a byte buffer costs V8 about half a kilobyte of fixed overhead, far more
+ * than a few short strings, and Redis keeps a small list in one small
+ * listpack. It becomes nodes, one way, when it grows past that.
+ *
+ * Elements go in as bytes (a command's argument views are copied in) or
+ * binary strings, and come out as binary strings from a small list or as
+ * fresh byte copies carved from a shared slab (`alloc.ts`) from nodes:
+ * either is what a reply encodes without further copies. No RESP and no
+ * I/O here.
  *
  * @example
  * ```ts
@@ -34,6 +41,15 @@
 import type { RedisObject, ValueType } from "../db/keyspace.ts";
 import type { EncodingLimits } from "./limits.ts";
 import { allocBytes } from "../alloc.ts";
+import { fromBinary, toBinary } from "../../resp/bytes.ts";
+
+/** An element as the list hands it out: a binary string (small lists) or fresh bytes. */
+export type ListElement = Uint8Array | string;
+
+/** A list keeps its elements as an array of strings up to this many. */
+export const SMALL_MAX = 32;
+/** Up to this many elements, the small form's array is rebuilt at its exact size on a push. */
+const EXACT_MAX = 8;
 
 /** The head of a list (LPUSH, LPOP, `LEFT`). */
 export const HEAD = 0;
@@ -143,6 +159,59 @@ function sameBytes(buf: Uint8Array, o: number, n: number, b: Uint8Array): boolea
   return true;
 }
 
+/** Whether the binary string `s` holds the bytes `b`. */
+function sameString(s: string, b: Uint8Array): boolean {
+  const n = s.length;
+  if (b.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== b[i]) return false;
+  return true;
+}
+
+/** Writes an entry with the binary string `s` at `o`; returns the offset after it. */
+function putEntryString(buf: Uint8Array, o: number, s: string): number {
+  const n = s.length;
+  o = putForward(buf, o, n);
+  for (let i = 0; i < n; i++) buf[o + i] = s.charCodeAt(i);
+  return putBackward(buf, o + n, n);
+}
+
+/** Writes an entry of either form at `o`; returns the offset after it. */
+function put(buf: Uint8Array, o: number, e: ListElement): number {
+  return typeof e === "string" ? putEntryString(buf, o, e) : putEntry(buf, o, e);
+}
+
+/** An element as a binary string (bytes are converted). */
+function asString(e: ListElement): string {
+  return typeof e === "string" ? e : toBinary(e);
+}
+
+/** Node limits derived from `list-max-listpack-size`, one shared object per setting. */
+interface NodeLimits {
+  /** The setting. */
+  readonly fill: number;
+  /** Most bytes of entries in one node (a single bigger entry gets a node of its own). */
+  readonly maxBytes: number;
+  /** Most entries in one node. */
+  readonly maxCount: number;
+}
+
+const nodeLimitsByFill = new Map<number, NodeLimits>();
+
+function nodeLimits(fill: number): NodeLimits {
+  let l = nodeLimitsByFill.get(fill);
+  if (l === undefined) {
+    l = fill < 0
+      ? { fill, maxBytes: BYTE_LIMITS[Math.min(-fill, 5) - 1], maxCount: 65535 }
+      : { fill, maxBytes: SIZE_SAFETY_LIMIT, maxCount: Math.max(1, Math.min(fill, 32768)) };
+    nodeLimitsByFill.set(fill, l);
+  }
+  return l;
+}
+
+/** Where {@linkcode RedisList}'s seek found an element: node index and entry offset. */
+let seekNode = 0;
+let seekOffset = 0;
+
 /** One node: entries packed in `buf` between `start` and `end`. */
 class Node {
   constructor(
@@ -161,35 +230,27 @@ class Node {
  * Redis's negative indexes first, except where a method says otherwise.
  */
 export class RedisList implements RedisObject {
-  /** Always `list`. */
-  readonly type = "list";
+  /** The small form: the elements as binary strings; null once the list has nodes. */
+  #items: string[] | null = [];
   /** The node ring: node `i` is `#ring[(#first + i) & (#ring.length - 1)]`. */
-  #ring: (Node | undefined)[];
+  #ring: (Node | undefined)[] = EMPTY_RING;
   #first = 0;
   #nodes = 0;
   #length = 0;
-  /** `list-max-listpack-size` when the list was made. */
-  readonly #fill: number;
-  /** Most bytes of entries in one node (a single bigger entry gets a node of its own). */
-  readonly #maxBytes: number;
-  /** Most entries in one node. */
-  readonly #maxCount: number;
+  /** Node limits from `list-max-listpack-size` when the list was made. */
+  readonly #limits: NodeLimits;
 
   /**
    * An empty list whose nodes follow `list-max-listpack-size` as it is
    * now (a list keeps the setting it was created with, as in Redis).
    */
   constructor(limits: Readonly<Pick<EncodingLimits, "listMaxListpackSize">>) {
-    const fill = limits.listMaxListpackSize;
-    this.#fill = fill;
-    if (fill < 0) {
-      this.#maxBytes = BYTE_LIMITS[Math.min(-fill, 5) - 1];
-      this.#maxCount = 65535;
-    } else {
-      this.#maxBytes = SIZE_SAFETY_LIMIT;
-      this.#maxCount = Math.max(1, Math.min(fill, 32768));
-    }
-    this.#ring = [undefined];
+    this.#limits = nodeLimits(limits.listMaxListpackSize);
+  }
+
+  /** Always `list`. */
+  get type(): string {
+    return "list";
   }
 
   /** Number of elements (LLEN). */
@@ -207,9 +268,20 @@ export class RedisList implements RedisObject {
     return this.#nodes;
   }
 
+  /** Whether the list is in its small form (an array of strings), for tests. */
+  get small(): boolean {
+    return this.#items !== null;
+  }
+
   /** A deep copy (COPY), with compact node buffers. */
   clone(): RedisList {
-    const copy = new RedisList({ listMaxListpackSize: this.#fill });
+    const copy = new RedisList({ listMaxListpackSize: this.#limits.fill });
+    copy.#length = this.#length;
+    if (this.#items !== null) {
+      copy.#items = this.#items.slice();
+      return copy;
+    }
+    copy.#items = null;
     const ring: (Node | undefined)[] = [];
     for (let i = 0; i < this.#nodes; i++) {
       const n = this.#node(i);
@@ -220,8 +292,16 @@ export class RedisList implements RedisObject {
     while (ring.length < cap) ring.push(undefined);
     copy.#ring = ring;
     copy.#nodes = this.#nodes;
-    copy.#length = this.#length;
     return copy;
+  }
+
+  /** Turns the small form into nodes (one way). */
+  #toNodes(): void {
+    const items = this.#items!;
+    this.#items = null;
+    this.#ring = [undefined];
+    this.#length = 0;
+    for (let i = 0; i < items.length; i++) this.push(TAIL, items[i]);
   }
 
   // ---- the node ring ----
@@ -232,7 +312,7 @@ export class RedisList implements RedisObject {
 
   #growRing(): void {
     const old = this.#ring;
-    const ring: (Node | undefined)[] = new Array(old.length * 2).fill(undefined);
+    const ring: (Node | undefined)[] = new Array(Math.max(1, old.length * 2)).fill(undefined);
     for (let i = 0; i < this.#nodes; i++) ring[i] = old[(this.#first + i) & (old.length - 1)];
     this.#ring = ring;
     this.#first = 0;
@@ -284,14 +364,15 @@ export class RedisList implements RedisObject {
 
   /** Whether node `node` may take one more entry of `size` bytes. */
   #fits(node: Node, size: number): boolean {
-    return node.count < this.#maxCount && node.end - node.start + size <= this.#maxBytes;
+    return node.count < this.#limits.maxCount &&
+      node.end - node.start + size <= this.#limits.maxBytes;
   }
 
   /** A buffer capacity for `need` bytes growing from `cap`. */
   #capacityFor(need: number, cap: number): number {
     let c = cap * 2;
     if (c < MIN_CAPACITY) c = MIN_CAPACITY;
-    if (c > this.#maxBytes) c = this.#maxBytes;
+    if (c > this.#limits.maxBytes) c = this.#limits.maxBytes;
     return c < need ? need : c;
   }
 
@@ -331,7 +412,9 @@ export class RedisList implements RedisObject {
   /** A new node for one entry of `size` bytes pushed at `end`. */
   #newNode(size: number, end: End): Node {
     // the list is growing past one node: give the new one a full buffer at once
-    const cap = this.#nodes === 0 ? Math.max(MIN_CAPACITY, size) : Math.max(this.#maxBytes, size);
+    const cap = this.#nodes === 0
+      ? Math.max(MIN_CAPACITY, size)
+      : Math.max(this.#limits.maxBytes, size);
     const at = end === HEAD ? cap : 0;
     return new Node(new Uint8Array(cap), at, at, 0);
   }
@@ -339,7 +422,26 @@ export class RedisList implements RedisObject {
   // ---- pushing and popping ----
 
   /** Adds `element` (copied) at `end`. */
-  push(end: End, element: Uint8Array): void {
+  push(end: End, element: ListElement): void {
+    const items = this.#items;
+    if (items !== null) {
+      const n = items.length;
+      if (n < SMALL_MAX) {
+        const s = asString(element);
+        if (n < EXACT_MAX) {
+          // a tiny list: an array of exactly its size (a growing one keeps slack)
+          const next: string[] = new Array(n + 1);
+          const shift = end === HEAD ? 1 : 0;
+          for (let i = 0; i < n; i++) next[i + shift] = items[i];
+          next[end === HEAD ? 0 : n] = s;
+          this.#items = next;
+        } else if (end === HEAD) items.unshift(s);
+        else items.push(s);
+        this.#length++;
+        return;
+      }
+      this.#toNodes();
+    }
     const size = entrySize(element.length);
     let node: Node;
     if (this.#nodes === 0) {
@@ -357,17 +459,22 @@ export class RedisList implements RedisObject {
     }
     if (end === HEAD) {
       node.start -= size;
-      putEntry(node.buf, node.start, element);
+      put(node.buf, node.start, element);
     } else {
-      node.end = putEntry(node.buf, node.end, element);
+      node.end = put(node.buf, node.end, element);
     }
     node.count++;
     this.#length++;
   }
 
-  /** Removes and returns the element at `end` (a fresh copy); undefined when empty. */
-  pop(end: End): Uint8Array | undefined {
+  /** Removes and returns the element at `end`; undefined when empty. */
+  pop(end: End): ListElement | undefined {
     if (this.#length === 0) return undefined;
+    const items = this.#items;
+    if (items !== null) {
+      this.#length--;
+      return end === HEAD ? items.shift() : items.pop();
+    }
     const i = end === HEAD ? 0 : this.#nodes - 1;
     const node = this.#node(i);
     const buf = node.buf;
@@ -405,13 +512,10 @@ export class RedisList implements RedisObject {
 
   // ---- positions ----
 
-  /** Node index and entry offset found by {@linkcode seek}. */
-  #seekNode = 0;
-  #seekOffset = 0;
-
   /**
-   * Finds element `index` (0 <= index < size): sets `#seekNode` and
-   * `#seekOffset` (the entry's start), walking from the nearer end.
+   * Finds element `index` (0 <= index < size) of a list with nodes: sets
+   * `seekNode` and `seekOffset` (the entry's start), walking from the
+   * nearer end.
    */
   #seek(index: number): void {
     let i: number;
@@ -446,42 +550,47 @@ export class RedisList implements RedisObject {
       o = node.end;
       for (let k = node.count; k > rest; k--) o -= entrySize(readBackward(buf, o));
     }
-    this.#seekNode = i;
-    this.#seekOffset = o;
+    seekNode = i;
+    seekOffset = o;
   }
 
   /**
    * The element at `index` (negative counts from the tail, -1 is the last)
    * as a fresh copy, or undefined out of range (LINDEX).
    */
-  at(index: number): Uint8Array | undefined {
+  at(index: number): ListElement | undefined {
     if (index < 0) index += this.#length;
     if (!(index >= 0 && index < this.#length)) return undefined;
+    if (this.#items !== null) return this.#items[index];
     this.#seek(index);
-    const buf = this.#node(this.#seekNode).buf;
-    const n = readForward(buf, this.#seekOffset);
-    return copyOut(buf, this.#seekOffset + lenSize(n), n);
+    const buf = this.#node(seekNode).buf;
+    const n = readForward(buf, seekOffset);
+    return copyOut(buf, seekOffset + lenSize(n), n);
   }
 
   /**
    * Replaces the element at `index` (negative counts from the tail) with
    * `element`; false when out of range (LSET).
    */
-  set(index: number, element: Uint8Array): boolean {
+  set(index: number, element: ListElement): boolean {
     if (index < 0) index += this.#length;
     if (!(index >= 0 && index < this.#length)) return false;
+    if (this.#items !== null) {
+      this.#items[index] = asString(element);
+      return true;
+    }
     this.#seek(index);
-    const i = this.#seekNode;
+    const i = seekNode;
     const node = this.#node(i);
-    const o = this.#seekOffset;
+    const o = seekOffset;
     const oldSize = entrySize(readForward(node.buf, o));
     const size = entrySize(element.length);
     if (size === oldSize) {
-      putEntry(node.buf, o, element);
+      put(node.buf, o, element);
       return true;
     }
     const at = this.#openGap(node, o, oldSize, size);
-    putEntry(node.buf, at, element);
+    put(node.buf, at, element);
     this.#split(i);
     return true;
   }
@@ -530,7 +639,9 @@ export class RedisList implements RedisObject {
   #split(i: number): void {
     const node = this.#node(i);
     if (node.count <= 1) return;
-    if (node.count <= this.#maxCount && node.end - node.start <= this.#maxBytes) return;
+    if (node.count <= this.#limits.maxCount && node.end - node.start <= this.#limits.maxBytes) {
+      return;
+    }
     // the first half by entries goes to a new node before it
     const half = node.count >> 1;
     const buf = node.buf;
@@ -553,7 +664,21 @@ export class RedisList implements RedisObject {
    * Inserts `element` before or after the first element equal to `pivot`
    * (LINSERT); false when there is no such element.
    */
-  insert(pivot: Uint8Array, element: Uint8Array, after: boolean): boolean {
+  insert(pivot: Uint8Array, element: ListElement, after: boolean): boolean {
+    const items = this.#items;
+    if (items !== null) {
+      for (let k = 0; k < items.length; k++) {
+        if (!sameString(items[k], pivot)) continue;
+        if (items.length >= SMALL_MAX) {
+          this.#toNodes();
+          return this.insert(pivot, element, after);
+        }
+        items.splice(after ? k + 1 : k, 0, asString(element));
+        this.#length++;
+        return true;
+      }
+      return false;
+    }
     for (let i = 0; i < this.#nodes; i++) {
       const node = this.#node(i);
       const buf = node.buf;
@@ -563,7 +688,7 @@ export class RedisList implements RedisObject {
         const next = o + n + 2 * h;
         if (sameBytes(buf, o + h, n, pivot)) {
           const at = this.#openGap(node, after ? next : o, 0, entrySize(element.length));
-          putEntry(node.buf, at, element);
+          put(node.buf, at, element);
           node.count++;
           this.#length++;
           this.#split(i);
@@ -577,16 +702,18 @@ export class RedisList implements RedisObject {
 
   /**
    * The elements from index `start` on, `count` of them (0 <= start,
-   * start + count <= size), as fresh copies, head to tail (LRANGE).
+   * start + count <= size), head to tail (LRANGE): binary strings from a
+   * small list, fresh byte copies from nodes.
    */
-  range(start: number, count: number): Uint8Array[] {
-    const out: Uint8Array[] = new Array(count);
+  elements(start: number, count: number): ListElement[] {
+    if (this.#items !== null) return this.#items.slice(start, start + count);
+    const out: ListElement[] = new Array(count);
     if (count === 0) return out;
     this.#seek(start);
-    let i = this.#seekNode;
+    let i = seekNode;
     let node = this.#node(i);
     let buf = node.buf;
-    let o = this.#seekOffset;
+    let o = seekOffset;
     for (let k = 0; k < count; k++) {
       if (o >= node.end) {
         node = this.#node(++i);
@@ -601,7 +728,20 @@ export class RedisList implements RedisObject {
     return out;
   }
 
-  /** Every element, head to tail, as fresh copies. */
+  /**
+   * As {@linkcode elements}, always as bytes (fresh copies): for callers
+   * that want one form.
+   */
+  range(start: number, count: number): Uint8Array[] {
+    const out = this.elements(start, count);
+    for (let i = 0; i < out.length; i++) {
+      const e = out[i];
+      if (typeof e === "string") out[i] = fromBinary(e);
+    }
+    return out as Uint8Array[];
+  }
+
+  /** Every element, head to tail, as bytes (fresh copies). */
   toArray(): Uint8Array[] {
     return this.range(0, this.#length);
   }
@@ -614,6 +754,28 @@ export class RedisList implements RedisObject {
   remove(count: number, element: Uint8Array): number {
     let removed = 0;
     const limit = count === 0 ? Infinity : Math.abs(count);
+    const items = this.#items;
+    if (items !== null) {
+      if (count >= 0) {
+        let w = 0;
+        for (let r = 0; r < items.length; r++) {
+          const s = items[r];
+          if (removed < limit && sameString(s, element)) removed++;
+          else items[w++] = s;
+        }
+        items.length = w;
+      } else {
+        let w = items.length;
+        for (let r = items.length - 1; r >= 0; r--) {
+          const s = items[r];
+          if (removed < limit && sameString(s, element)) removed++;
+          else items[--w] = s;
+        }
+        items.splice(0, w);
+      }
+      this.#length -= removed;
+      return removed;
+    }
     if (count >= 0) {
       for (let i = 0; i < this.#nodes && removed < limit;) {
         const node = this.#node(i);
@@ -667,6 +829,15 @@ export class RedisList implements RedisObject {
 
   /** Removes `n` elements from `end` (LTRIM, LPOP with a count after replying). */
   removeEnds(fromHead: number, fromTail: number): void {
+    const items = this.#items;
+    if (items !== null) {
+      const a = Math.min(fromHead, items.length);
+      items.splice(0, a);
+      const z = Math.min(fromTail, items.length);
+      items.length -= z;
+      this.#length = items.length;
+      return;
+    }
     this.#dropHead(Math.min(fromHead, this.#length));
     this.#dropTail(Math.min(fromTail, this.#length));
   }
@@ -723,6 +894,17 @@ export class RedisList implements RedisObject {
     const limit = maxlen === 0 ? this.#length : Math.min(maxlen, this.#length);
     let matches = 0;
     let seen = 0;
+    const items = this.#items;
+    if (items !== null) {
+      for (; seen < limit; seen++) {
+        const idx = fromTail ? items.length - 1 - seen : seen;
+        if (sameString(items[idx], element) && ++matches > skip) {
+          out.push(idx);
+          if (count !== 0 && out.length >= count) break;
+        }
+      }
+      return out;
+    }
     if (!fromTail) {
       for (let i = 0; i < this.#nodes && seen < limit; i++) {
         const node = this.#node(i);
@@ -765,6 +947,9 @@ export class RedisList implements RedisObject {
     return n;
   }
 }
+
+/** The node ring of a list that has no nodes yet. */
+const EMPTY_RING: (Node | undefined)[] = [];
 
 /** The list value type for the keyspace's typed lookups. */
 export const LIST: ValueType<RedisList> = {
