@@ -138,7 +138,11 @@ export class Blocking implements KeyListener, Disposable {
   #serving = false;
   #timed = 0;
 
-  /** @param db the keyspace whose "key modified" signal wakes the waiters */
+  /**
+   * Waiters of one keyspace.
+   *
+   * @param db the keyspace whose "key modified" signal wakes the waiters
+   */
   constructor(db: Keyspace) {
     this.#db = db;
   }
