@@ -355,6 +355,22 @@ redisTest(
 );
 
 redisTest(
+  "BZPOPMIN on several keys: served from the key that became ready first (MULTI)",
+  () =>
+    sameAsRedis(async (s) => {
+      await s.block("a", "BZPOPMIN", "k1", "k2", "0");
+      await s.block("b", "BZPOPMIN", "k2", "k1", "0");
+      await s.run("MULTI");
+      await s.run("ZADD", "k2", "1", "x");
+      await s.run("ZADD", "k1", "2", "y");
+      await s.run("EXEC");
+      await s.reply("a");
+      await s.reply("b");
+      await s.blocked();
+    }),
+);
+
+redisTest(
   "MULTI: waiters wake only after EXEC, and a push undone inside wakes nobody",
   () =>
     sameAsRedis(async (s) => {

@@ -676,17 +676,16 @@ function zpopCommand(ctx: Context, args: Uint8Array[], max: boolean): Frame {
  */
 function tryBlockingPop(
   ctx: Context,
-  keys: readonly string[],
+  key: string,
   max: boolean,
   count: number,
   nested: boolean,
 ): Frame | undefined {
-  for (const key of keys) {
-    const v = ctx.db.getValue(key);
-    if (v === undefined || !ZSET.is(v) || v.size === 0) continue;
-    return popFrom(ctx, v, key, max, true, count, nested);
-  }
-  return undefined;
+  // served from the key that became ready (Redis's serveClientsBlockedOnSortedSetKey);
+  // a key that now holds another type leaves the client blocked, as in Redis 7.0
+  const v = ctx.db.getValue(key);
+  if (v === undefined || !ZSET.is(v) || v.size === 0) return undefined;
+  return popFrom(ctx, v, key, max, true, count, nested);
 }
 
 /** Redis's `blockingGenericZpopCommand` after the timeout is parsed. */
@@ -708,7 +707,7 @@ function blockingPop(
     keys,
     timeoutMs,
     timeoutReply: NULL_ARRAY,
-    attempt: () => tryBlockingPop(ctx, keys, max, count, nested),
+    attempt: (key) => tryBlockingPop(ctx, key, max, count, nested),
   });
 }
 
