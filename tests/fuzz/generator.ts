@@ -12,7 +12,9 @@
  * expires between two servers' runs of the same command (or already in
  * the past), binary and occasionally large values.
  *
- * Deterministic: the same seed gives the same commands.
+ * Deterministic: the same seed (and clock, `now`) gives the same commands.
+ * Expiry times are made from the clock at creation; they are far enough
+ * away (or past) for runs of a few hours.
  *
  * @example
  * ```ts
@@ -192,6 +194,8 @@ export interface GeneratorOptions {
   readonly optional?: number;
   /** Chance of a value of 1 to 100 KB (default 0.004). */
   readonly huge?: number;
+  /** The clock expiry times are made from, in Unix ms (default `Date.now()` when created). */
+  readonly now?: number;
 }
 
 /** Generates random commands from the specs. */
@@ -205,6 +209,7 @@ export class Generator {
   readonly #optional: number;
   readonly #huge: number;
   readonly #names: string[];
+  readonly #now: number;
   #forced: number | undefined;
   #spec: CommandSpec | undefined;
 
@@ -220,6 +225,7 @@ export class Generator {
     this.#mistakes = options.mistakes ?? 0.12;
     this.#optional = options.optional ?? 0.45;
     this.#huge = options.huge ?? 0.004;
+    this.#now = options.now ?? Date.now();
     this.#weights = commands.map(weight);
     this.#total = this.#weights.reduce((a, b) => a + b, 0);
     this.#names = commands.map((c) => c.words.join(" ").toLowerCase());
@@ -387,7 +393,7 @@ export class Generator {
 
   #unixTime(name: string): string {
     const r = this.random;
-    const now = Date.now();
+    const now = this.#now;
     const ms = name.includes("milli");
     const offsets = [1_000_000, 100_000, 10_000_000, -100_000, -10];
     if (r.chance(0.15)) return r.pick(["0", "-1", "1", ...EDGE_INTS]);
