@@ -106,7 +106,11 @@ class Registry {
   readonly active = new Set<Subscriber>();
 
   constructor(capacity: number) {
-    this.tx = broadcast.channel<Message>(capacity)[0];
+    const [tx, rx] = broadcast.channel<Message>(capacity);
+    // Only subscribers read: the channel's first receiver would otherwise count as a reader
+    // that never reads, and every message would stay in the ring until overwritten.
+    rx.close();
+    this.tx = tx;
   }
 
   add(map: Map<string, Entry>, key: string, bytes: Uint8Array, sub: Subscriber): void {

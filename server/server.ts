@@ -178,6 +178,41 @@ export function createServerState(init: ServerStateInit = {}): ServerState {
   return state;
 }
 
+/** Descriptors Redis keeps for itself beyond its clients (`CONFIG_MIN_RESERVED_FDS`). */
+const RESERVED_FDS = 32;
+
+/**
+ * The process's soft limit of open files (Linux `/proc/self/limits`), or
+ * undefined when it cannot be read (no `--allow-read`, another OS).
+ */
+function openFileLimit(): number | undefined {
+  try {
+    const text = Deno.readTextFileSync("/proc/self/limits");
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+    if (m === null || m[1] === "unlimited") return undefined;
+    return Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Redis's `adjustOpenFilesLimit`: when `maxclients` plus the reserved
+ * descriptors exceed the open-file limit (which this process cannot
+ * raise), `maxclients` is lowered to fit, with Redis's warning, so that
+ * the server refuses clients politely instead of failing to accept them.
+ */
+function adjustMaxClients(settings: ServerSettings, log: Logger): void {
+  const limit = openFileLimit();
+  if (limit === undefined || settings.maxClients + RESERVED_FDS <= limit) return;
+  const reduced = limit - RESERVED_FDS;
+  if (reduced < 1) return;
+  log.warn(
+    `Current maximum open files is ${limit}. maxclients has been reduced to ${reduced} to compensate for low ulimit. If you need higher maxclients increase 'ulimit -n'.`,
+  );
+  settings.maxClients = reduced;
+}
+
 /** A running server. */
 export interface Server extends AsyncDisposable {
   /** The bound address (`addr.port` is the real port when 0 was asked). */
@@ -250,6 +285,7 @@ class ServerImpl implements Server {
       clients: this.#clients,
       pubsubCapacity: options.pubsubCapacity,
     });
+    adjustMaxClients(this.state.settings, log);
     const [tx, rx] = watch.channel(false);
     this.#shutdownTx = tx;
     this.#cron = setInterval(() => this.#tick(), CRON_INTERVAL_MS);
