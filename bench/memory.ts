@@ -24,7 +24,7 @@
  * the same data).
  *
  *     deno run --allow-all bench/memory.ts [--only hashes,zset,list,set]
- *       [--scale 1] [--settle-ms 1000]
+ *       [--scale 1] [--settle-ms 8000]
  *
  * `--scale 0.1` loads a tenth of every data set (a quick check).
  *
@@ -40,7 +40,7 @@ const { values } = parseArgs({
   options: {
     only: { type: "string", default: "hashes,zset,list,set" },
     scale: { type: "string", default: "1" },
-    "settle-ms": { type: "string", default: "1000" },
+    "settle-ms": { type: "string", default: "8000" },
   },
 });
 
