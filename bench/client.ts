@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { BufferedClient, Client } from "../client/mod.ts";
-import { RedisProcess } from "../tests/helpers.ts";
+import { RedisProcess } from "../support/servers.ts";
 
 interface Contender {
   name: string;

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { RedisProcess, type ServeProcess, startServeProcess } from "../tests/helpers.ts";
+import { RedisProcess, type ServeProcess, startServeProcess } from "../support/servers.ts";
 
 /** A server process under benchmark. */
 export interface PeerProcess {

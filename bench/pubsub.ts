@@ -19,7 +19,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { hasExecutable, writeAll } from "../tests/helpers.ts";
+import { hasExecutable } from "../support/tools.ts";
+import { writeAll } from "../support/raw_client.ts";
 import { type PeerProcess, printTable, startPeers } from "./peers.ts";
 
 const { values } = parseArgs({

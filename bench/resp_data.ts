@@ -10,7 +10,7 @@
 import { Buffer } from "node:buffer";
 import Parser from "redis-parser";
 import { Decoder, Encoder } from "../resp/mod.ts";
-import { cmds, mulberry32 } from "../tests/wire.ts";
+import { cmds, mulberry32 } from "../support/wire.ts";
 
 /** The chunk size the streams are cut into (a typical socket read). */
 export const CHUNK = 64 * 1024;

@@ -35,7 +35,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { hasExecutable } from "../tests/helpers.ts";
+import { hasExecutable } from "../support/tools.ts";
 import { cpuSeconds, printTable, startPeers } from "./peers.ts";
 
 /** redis-benchmark's collection tests (issue 9), in its own run order. */
