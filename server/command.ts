@@ -645,7 +645,9 @@ export function execute(
     if (client.multi !== undefined) client.multi.failed = true;
     return cmd;
   }
-  if ((client.gate & (GATE_NOAUTH | GATE_RESP2_PUBSUB | GATE_TXN)) !== 0) {
+  if (
+    (client.gate & (GATE_NOAUTH | GATE_RESP2_PUBSUB | GATE_TXN)) !== 0 || busyServers.size !== 0
+  ) {
     const early = admit(ctx, cmd, args);
     if (early !== undefined) return early;
   } else if (ctx.server.settings.clusterEnabled) {
@@ -653,10 +655,30 @@ export function execute(
     if (refused !== undefined) return refused;
   }
   const r = invoke(ctx, cmd, args);
-  // clients blocked on keys this command modified are served after it
+  // clients blocked on keys this command modified are served after it (not
+  // while a busy script is in the middle of its atomic step)
   const blocking = ctx.server.blocking;
-  if (blocking.hasReady) blocking.serveReady();
+  if (blocking.hasReady && (busyServers.size === 0 || !busyServers.has(ctx.server))) {
+    blocking.serveReady();
+  }
   return r;
+}
+
+/**
+ * Servers running a script past its `busy-reply-threshold`, with the
+ * `-BUSY` error their other clients get (set by the scripting commands).
+ */
+const busyServers = new Map<ServerState, ReplyError>();
+
+/**
+ * Marks `server` busy with a script: until called again with `undefined`,
+ * every command but those flagged `allow_busy` is refused with `reply`
+ * (Redis's `-BUSY`), after the auth, transaction, cluster and subscribed-mode
+ * checks; EXEC so refused discards its transaction.
+ */
+export function setBusyReply(server: ServerState, reply: ReplyError | undefined): void {
+  if (reply === undefined) busyServers.delete(server);
+  else busyServers.set(server, reply);
 }
 
 /**
@@ -693,6 +715,19 @@ function admit(ctx: Context, cmd: ResolvedCommand, args: Uint8Array[]): Frame | 
   if (refused !== undefined) {
     if (multi !== undefined) multi.failed = true;
     return refused;
+  }
+  if (busyServers.size !== 0 && !cmd.allowBusy) {
+    const busy = busyServers.get(ctx.server);
+    if (busy !== undefined) {
+      if (multi === undefined) return busy;
+      if (cmd.name === "exec" && cmd.parent === undefined) {
+        // Redis's execCommandAbort: the transaction is discarded with the reason
+        releaseClient(client);
+        return new ReplyError(`EXECABORT Transaction discarded because of: ${busy.message}`);
+      }
+      multi.failed = true;
+      return busy;
+    }
   }
   if (multi !== undefined && !cmd.runsInMulti) {
     multi.queue(cmd, args);

@@ -1,14 +1,26 @@
 /**
- * Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT
- * LOAD/EXISTS/FLUSH/KILL, with Redis 7.0's replies and error texts.
+ * Lua scripting: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, SCRIPT
+ * LOAD/EXISTS/FLUSH/KILL and Redis 7 functions (FUNCTION
+ * LOAD/DELETE/LIST/FLUSH/STATS/KILL, FCALL, FCALL_RO), with Redis 7.0's
+ * replies and error texts.
  *
- * Scripts run in the Lua VM of `../scripting/engine.ts` (loaded on the
- * first script). A script is atomic: it runs synchronously inside
- * `Blocking.atomically`, so nothing else runs meanwhile, blocking commands
- * return their timeout reply at once, and woken blocked clients are served
- * after it. `redis.call` goes through the command table with Redis's checks
- * for scripts (unknown command, arity, `noscript`, writes from read-only
- * scripts).
+ * Each server has its own Lua VM (`../scripting/engine.ts`), made on the
+ * first script. A script is compiled once, when first seen, and kept as a
+ * Lua function; a library's code runs once, at FUNCTION LOAD, and its
+ * callbacks are kept (both recompiled lazily if the VM is replaced).
+ *
+ * A script is atomic: it runs inside `Blocking.atomically`, so nothing
+ * else runs meanwhile, blocking commands return their timeout reply at
+ * once, and woken blocked clients are served after it. `redis.call` goes
+ * through the command table with Redis's checks for scripts (unknown
+ * command, arity, `noscript`, writes from read-only scripts).
+ *
+ * Busy scripts: past `busy-reply-threshold` milliseconds (default 5000;
+ * {@linkcode setBusyReplyThreshold}) a running script yields to the event
+ * loop now and then; meanwhile other clients get `-BUSY` for every
+ * command but the few flagged `allow_busy` (the gate in `command.ts`), and
+ * SCRIPT KILL / FUNCTION KILL stop a script that has not written, as in
+ * Redis. Nothing else touches the dataset until the script ends.
  *
  * @module
  */
@@ -25,9 +37,19 @@ import {
   type Handler,
   type HandlerMap,
   invoke,
+  type ResolvedCommand,
   type ServerState,
+  setBusyReply,
 } from "../command.ts";
-import { loadLuaVm, type LuaVm, type ScriptFailure, type ScriptHost } from "../scripting/engine.ts";
+import {
+  type Chunk,
+  LuaVm,
+  NO_HOST,
+  type RunControl,
+  type ScriptFailure,
+  type ScriptHost,
+  type ScriptOutcome,
+} from "../scripting/engine.ts";
 
 /** `-NOSCRIPT ...`: EVALSHA of a script not in the cache. */
 export const NOSCRIPT_ERROR: ReplyError = new ReplyError(
@@ -35,27 +57,281 @@ export const NOSCRIPT_ERROR: ReplyError = new ReplyError(
 );
 
 const NOTBUSY_ERROR = new ReplyError("NOTBUSY No scripts in execution right now.");
+/** What other clients get while an EVAL script is busy (Redis's `slowevalerr`). */
+export const BUSY_EVAL_ERROR: ReplyError = new ReplyError(
+  "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.",
+);
+/** What other clients get while a function is busy (Redis's `slowscripterr`). */
+export const BUSY_FUNCTION_ERROR: ReplyError = new ReplyError(
+  "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.",
+);
+const UNKILLABLE_ERROR = new ReplyError(
+  "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.",
+);
 
-/** The scripts of one server, by SHA1 (hex, lower case). */
-class ScriptCache {
-  readonly bodies = new Map<string, Uint8Array>();
+/** Compiled scripts kept in a VM before they are all dropped (and recompiled when run). */
+const MAX_COMPILED = 10_000;
+
+/** An EVAL script. */
+interface Script {
+  readonly sha: string;
+  readonly body: Uint8Array;
+  /** Its id in the VM's runtime. */
+  readonly id: number;
+  /** The VM generation it is compiled in (0: none). */
+  gen: number;
+  /** `return _G[" mr"](1,<id>)`, in that VM. */
+  run: Chunk | undefined;
+}
+
+/** A FUNCTION library. */
+interface Library {
+  readonly name: string;
+  /** The code as loaded, shebang included (FUNCTION LIST WITHCODE). */
+  readonly code: Uint8Array;
+  /** The code after the shebang line (starting with its newline, so lines keep their numbers). */
+  readonly body: Uint8Array;
+  /** Its id in the VM's runtime. */
+  readonly id: number;
+  /** The VM generation it is loaded in (0: none). */
+  gen: number;
+  readonly functions: LuaFunction[];
+}
+
+/** One registered function. */
+interface LuaFunction {
+  readonly name: string;
+  readonly library: Library;
+  /** Its position among the library's registrations (from 1). */
+  readonly index: number;
+  readonly flags: readonly string[];
+  readonly description: Uint8Array | null;
+  /** `return _G[" mr"](7,<lib>,<index>)` in the library's VM generation. */
+  call: Chunk | undefined;
+}
+
+/** The script running now (with its kind for SCRIPT/FUNCTION KILL and FUNCTION STATS). */
+interface Running {
+  readonly kind: "eval" | "function";
+  /** The SHA1 of a script, the name of a function. */
+  readonly name: string;
+  /** The caller's arguments (FUNCTION STATS `command`; copied when the run yields). */
+  args: readonly Uint8Array[];
+  readonly startedAt: number;
+  readonly control: RunControl;
+  /** It called a write command: it can no longer be killed. */
+  wrote: boolean;
+}
+
+/** One server's scripting state. */
+class Scripting {
+  readonly scripts = new Map<string, Script>();
   /** FUNCTION libraries by name. */
   readonly libraries = new Map<string, Library>();
   /** Every library's functions by name. */
   readonly functions = new Map<string, LuaFunction>();
   /** The client `redis.call` runs commands as (Redis's Lua client). */
   client: ClientState | undefined;
+  vm: LuaVm | undefined;
+  loading: Promise<LuaVm> | undefined;
+  /** Bumped when a VM is made: what was compiled in the old one must be again. */
+  generation = 0;
+  compiled = 0;
+  nextId = 1;
+  /** `busy-reply-threshold` in milliseconds. */
+  thresholdMs = 5000;
+  running: Running | undefined;
+  /** Holders of the busy state (a yielding script, an EXEC waiting for one). */
+  busyHolds = 0;
+
+  constructor(readonly server: ServerState) {}
+
+  /** The VM now, or once made (a failed one is replaced). */
+  engine(): LuaVm | Promise<LuaVm> {
+    const vm = this.vm;
+    if (vm !== undefined && !vm.dead) return vm;
+    if (vm !== undefined) this.#forgetVm();
+    this.loading ??= LuaVm.create().then((v) => {
+      this.vm = v;
+      this.generation++;
+      this.loading = undefined;
+      return v;
+    }, (e) => {
+      this.loading = undefined;
+      throw e;
+    });
+    return this.loading;
+  }
+
+  /** Whether the VM is made (scripts can run synchronously). */
+  get ready(): boolean {
+    return this.vm !== undefined && !this.vm.dead;
+  }
+
+  #forgetVm(): void {
+    this.vm = undefined;
+    this.compiled = 0;
+    for (const s of this.scripts.values()) {
+      s.gen = 0;
+      s.run = undefined;
+    }
+    for (const lib of this.libraries.values()) {
+      lib.gen = 0;
+      for (const fn of lib.functions) fn.call = undefined;
+    }
+  }
+
+  /** Runs one of the runtime's operations (no `redis.call`, not interruptible). */
+  op(vm: LuaVm, source: string, argv: readonly Uint8Array[] = []): ScriptOutcome {
+    const chunk = vm.chunk(source);
+    try {
+      return vm.run(chunk, argv, 0, NO_HOST) as ScriptOutcome;
+    } finally {
+      vm.free(chunk);
+    }
+  }
+
+  /** Compiles `script` in `vm` unless it is; the compile error reply, if any. */
+  compile(vm: LuaVm, script: Script): ReplyError | undefined {
+    if (script.gen === this.generation && script.run !== undefined) return undefined;
+    if (this.compiled >= MAX_COMPILED) this.dropCompiled(vm);
+    const r = this.op(vm, `return _G[' mr'](2,${script.id})`, [script.body]);
+    if ("failed" in r) return new ReplyError(`ERR ${r.failed.message}`);
+    if (r.ok instanceof Uint8Array) {
+      return new ReplyError(
+        noCrLf(`ERR Error compiling script (new function): ${toBinary(r.ok)}`),
+        false,
+        true,
+      );
+    }
+    script.gen = this.generation;
+    script.run = vm.chunk(`return _G[' mr'](1,${script.id})`);
+    this.compiled++;
+    return undefined;
+  }
+
+  /** Drops every compiled script from the VM (SCRIPT FLUSH, or too many kept). */
+  dropCompiled(vm: LuaVm): void {
+    this.op(vm, "return _G[' mr'](3)");
+    for (const s of this.scripts.values()) {
+      if (s.run !== undefined) vm.free(s.run);
+      s.run = undefined;
+      s.gen = 0;
+    }
+    this.compiled = 0;
+  }
+
+  /** The script client, in the caller's database. */
+  scriptClient(caller: ClientState): ClientState {
+    const client = this.client ??= createClientState({ id: 0, addr: "", laddr: "" });
+    client.db = caller.db;
+    client.protocol = 2;
+    return client;
+  }
+
+  /** One more holder of the busy state (the first makes the server busy). */
+  holdBusy(reply: ReplyError): void {
+    this.busyHolds++;
+    setBusyReply(this.server, reply);
+  }
+
+  /** One holder less (the last makes the server serve everyone again). */
+  releaseBusy(): void {
+    if (this.busyHolds > 0 && --this.busyHolds === 0) setBusyReply(this.server, undefined);
+  }
 }
 
-const caches = new WeakMap<ServerState, ScriptCache>();
+const states = new WeakMap<ServerState, Scripting>();
 
-function cacheOf(server: ServerState): ScriptCache {
-  let c = caches.get(server);
-  if (c === undefined) {
-    c = new ScriptCache();
-    caches.set(server, c);
+function stateOf(server: ServerState): Scripting {
+  let s = states.get(server);
+  if (s === undefined) {
+    s = new Scripting(server);
+    states.set(server, s);
   }
-  return c;
+  return s;
+}
+
+/** `busy-reply-threshold` (alias `lua-time-limit`) of `server`, in milliseconds. */
+export function busyReplyThreshold(server: ServerState): number {
+  return stateOf(server).thresholdMs;
+}
+
+/**
+ * Sets `busy-reply-threshold` (alias `lua-time-limit`): how long a script
+ * runs before other clients get `-BUSY` (CONFIG SET binds it).
+ */
+export function setBusyReplyThreshold(server: ServerState, ms: number): void {
+  stateOf(server).thresholdMs = ms;
+}
+
+/**
+ * The reply `server` gives while a script is busy (SHUTDOWN without
+ * NOSAVE answers it, as Redis does), or undefined.
+ */
+export function busyScriptReply(server: ServerState): ReplyError | undefined {
+  const r = stateOf(server).running;
+  if (r === undefined || !r.control.yielded) return undefined;
+  return r.kind === "eval" ? BUSY_EVAL_ERROR : BUSY_FUNCTION_ERROR;
+}
+
+/**
+ * Stops the busy script of `server`, whether it wrote or not (SHUTDOWN
+ * NOSAVE, server close): it fails at its next instruction.
+ */
+export function abortBusyScript(server: ServerState): void {
+  const r = states.get(server)?.running;
+  if (r !== undefined) r.control.killed = true;
+}
+
+/** Commands that run a script or load code: EXEC waits for the engine before running them. */
+const NEEDS_ENGINE = new Set([
+  "eval",
+  "evalsha",
+  "eval_ro",
+  "evalsha_ro",
+  "fcall",
+  "fcall_ro",
+  "script|load",
+  "function|load",
+]);
+
+/**
+ * Undefined when `commands` can run now; otherwise a promise that settles
+ * once the Lua engine is made (EXEC waits for it, so that a transaction's
+ * first script runs in the same atomic step as the rest).
+ */
+export function engineReady(
+  server: ServerState,
+  commands: readonly ResolvedCommand[],
+): Promise<unknown> | undefined {
+  const s = stateOf(server);
+  if (s.ready || !commands.some((c) => NEEDS_ENGINE.has(c.fullName))) return undefined;
+  const vm = s.engine();
+  return vm instanceof Promise ? vm.catch(() => {}) : undefined;
+}
+
+/** Replies of scripts that yielded to the event loop: EXEC waits for them. */
+const yieldedReplies = new WeakSet<Promise<Frame>>();
+
+/** Whether `reply` is the pending reply of a script that yields (a busy script). */
+export function isBusyScriptReply(reply: Promise<Frame>): boolean {
+  return yieldedReplies.has(reply);
+}
+
+/**
+ * Keeps `server` busy (other clients get `-BUSY`) until the returned
+ * function is called: EXEC holds it from a busy script's end to its own.
+ */
+export function holdBusy(server: ServerState): () => void {
+  const s = stateOf(server);
+  s.holdBusy(busyScriptReply(server) ?? BUSY_EVAL_ERROR);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    s.releaseBusy();
+  };
 }
 
 /** The SHA1 of `body` as 40 lower-case hex digits (Redis's `sha1hex`). */
@@ -63,44 +339,17 @@ export function sha1hex(body: Uint8Array): string {
   return createHash("sha1").update(body).digest("hex");
 }
 
-/**
- * Checks that `body` compiles as Redis compiles a script (chunk name
- * `@user_script`); returns the compile error reply, if any.
- */
-function compileError(vm: LuaVm, body: Uint8Array): ReplyError | undefined {
-  const r = vm.run(COMPILE_CHECK, [body], 0, NO_CALLS);
-  if ("failed" in r) return new ReplyError(`ERR ${r.failed.message}`);
-  const v = r.ok;
-  if (v instanceof Uint8Array) {
-    return new ReplyError(
-      `ERR Error compiling script (new function): ${toBinary(v)}`,
-      false,
-      true,
-    );
-  }
-  return undefined;
-}
-
-const COMPILE_CHECK = new TextEncoder().encode(
-  "local f, e = loadstring(ARGV[1], '@user_script') if f then return 0 end return e",
-);
-
-const NO_CALLS: ScriptHost = {
-  call: () => new ReplyError("ERR This Redis command is not allowed from script"),
-  log: () => {},
-  setResp: () => {},
-  resp: 2,
-};
-
 /** One script run's view of the server: what `redis.call` does. */
 class ScriptRun implements ScriptHost {
   resp: 2 | 3 = 2;
   readonly #ctx: Context;
   readonly #readOnly: boolean;
+  readonly #running: Running;
 
-  constructor(ctx: Context, readOnly: boolean) {
+  constructor(ctx: Context, readOnly: boolean, running: Running) {
     this.#ctx = ctx;
     this.#readOnly = readOnly;
+    this.#running = running;
   }
 
   call(args: Uint8Array[], _pcall: boolean): Frame {
@@ -115,13 +364,22 @@ class ScriptRun implements ScriptHost {
         : new ReplyError("ERR Unknown Redis command called from script");
     }
     if (cmd.noScript) return new ReplyError("ERR This Redis command is not allowed from script");
-    if (cmd.writes && this.#readOnly) {
-      return new ReplyError("ERR Write commands are not allowed from read-only scripts.");
+    if (cmd.writes) {
+      if (this.#readOnly) {
+        return new ReplyError("ERR Write commands are not allowed from read-only scripts.");
+      }
+      this.#running.wrote = true;
     }
     ctx.client.protocol = this.resp;
     const r = invoke(ctx, cmd, args);
     if (r instanceof Promise) {
       r.catch(() => {});
+      if (cmd.flags.includes("blocking")) {
+        // after a yield (outside the atomic step) a blocking command got as far
+        // as waiting: as in a script it must not, it gets its timeout reply (nil)
+        ctx.server.blocking.cancel(ctx.client.id);
+        return null;
+      }
       return new ReplyError("ERR This Redis command is not allowed from script");
     }
     return r;
@@ -140,14 +398,41 @@ class ScriptRun implements ScriptHost {
   }
 }
 
+/** The hook's view of a run: busy past the threshold, killed by SCRIPT/FUNCTION KILL. */
+class Control implements RunControl {
+  busyAt: number;
+  killed = false;
+  yielded = false;
+  readonly #s: Scripting;
+
+  constructor(s: Scripting) {
+    this.#s = s;
+    this.busyAt = performance.now() + s.thresholdMs;
+  }
+
+  yieldable(): boolean {
+    // clients woken by this script's writes must wait for its end: leaving
+    // the atomic step now would serve them (the server then stays blocked
+    // while this script runs, as before)
+    const s = this.#s;
+    const r = s.running;
+    if (r === undefined || s.server.blocking.hasReady) return false;
+    r.args = r.args.map((a) => a.slice()); // the caller's read buffer moves on
+    s.holdBusy(r.kind === "eval" ? BUSY_EVAL_ERROR : BUSY_FUNCTION_ERROR);
+    return true;
+  }
+}
+
 /**
  * Redis's decoration of an error that aborted a script: `<message> script:
  * <name>, on @<source>:<line>.` (`name` is the SHA1 of a script or the
  * function's name; `source` is `user_script` or `user_function`).
  */
-function scriptError(f: ScriptFailure, name: string, source = "user_script"): ReplyError {
+function scriptError(f: ScriptFailure, name: string, source: string): ReplyError {
   let msg: string;
-  if (f.kind === "global-read") {
+  if (f.killed) {
+    msg = "ERR Script killed by user with SCRIPT KILL...";
+  } else if (f.kind === "global-read") {
     msg = `ERR ${source}:${f.line}: Script attempted to access nonexistent global variable '${
       f.name ?? ""
     }'`;
@@ -171,147 +456,154 @@ function noCrLf(s: string): string {
   return s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, " ") : s;
 }
 
-const WRAP_HEAD = new TextEncoder().encode("return ((function() ");
-const WRAP_TAIL = new TextEncoder().encode("\nend)())");
-const wrappedBodies = new WeakMap<Uint8Array, Uint8Array>();
-
 /**
- * The script as the engine runs it: its body inside a function whose first
- * result only is returned, as Redis returns the first of several values
- * (the engine alone would return the last). The body starts on the first
- * line, so error lines are unchanged. Cached per body.
+ * Runs a compiled chunk (a script or a function) as one atomic step, as
+ * the server's script client: its reply, or a promise of it when the run
+ * goes busy and yields.
  */
-function wrapped(body: Uint8Array): Uint8Array {
-  let w = wrappedBodies.get(body);
-  if (w === undefined) {
-    w = new Uint8Array(WRAP_HEAD.length + body.length + WRAP_TAIL.length);
-    w.set(WRAP_HEAD);
-    w.set(body, WRAP_HEAD.length);
-    w.set(WRAP_TAIL, WRAP_HEAD.length + body.length);
-    wrappedBodies.set(body, w);
-  }
-  return w;
-}
-
-/** Runs a script now (the VM is loaded). */
-function runScript(
+function runAtomic(
   ctx: Context,
   vm: LuaVm,
-  body: Uint8Array,
-  sha: string,
+  s: Scripting,
+  chunk: Chunk,
   argv: readonly Uint8Array[],
   nkeys: number,
   readOnly: boolean,
-): Frame {
-  return runChunk(ctx, vm, wrapped(body), argv, nkeys, readOnly, (f) => scriptError(f, sha));
-}
-
-/** Runs a chunk atomically as the server's script client. */
-function runChunk(
-  ctx: Context,
-  vm: LuaVm,
-  chunk: Uint8Array,
-  argv: readonly Uint8Array[],
-  nkeys: number,
-  readOnly: boolean,
+  running: Running,
   onError: (f: ScriptFailure) => ReplyError,
-): Frame {
+): Frame | Promise<Frame> {
   const server = ctx.server;
-  const cache = cacheOf(server);
-  const caller = ctx.client;
-  const client = cache.client ??= createClientState({ id: 0, addr: "", laddr: "" });
-  client.db = caller.db;
-  client.protocol = 2;
-  const scriptCtx: Context = { db: ctx.db, client, server };
-  const host = new ScriptRun(scriptCtx, readOnly);
-  const outcome = server.blocking.atomically(() => vm.run(chunk, argv, nkeys, host));
-  if ("failed" in outcome) return onError(outcome.failed);
-  return outcome.ok;
+  const scriptCtx: Context = { db: ctx.db, client: s.scriptClient(ctx.client), server };
+  const host = new ScriptRun(scriptCtx, readOnly, running);
+  s.running = running;
+  let outcome: ScriptOutcome | Promise<ScriptOutcome> = { ok: null };
+  try {
+    server.blocking.atomically(() => {
+      outcome = vm.run(chunk, argv, nkeys, host, running.control);
+    });
+  } catch (e) {
+    s.running = undefined;
+    throw e;
+  }
+  const done = (o: ScriptOutcome): Frame => ("failed" in o ? onError(o.failed) : o.ok);
+  if (!(outcome instanceof Promise)) {
+    s.running = undefined;
+    return done(outcome);
+  }
+  const reply = outcome.then((o) => {
+    s.running = undefined;
+    s.releaseBusy();
+    // the atomic step ended at the yield: serve the clients this script woke,
+    // unless an EXEC still runs (its own step serves them at its end)
+    if (s.busyHolds === 0) server.blocking.serveReady();
+    return done(o);
+  });
+  yieldedReplies.add(reply);
+  return reply;
 }
 
-/** The VM now, or once loaded (then with copies of the arguments). */
+/** The VM now, or once made (then with copies of the arguments). */
 function withVm(
+  s: Scripting,
   args: Uint8Array[],
-  fn: (vm: LuaVm, args: Uint8Array[]) => Frame,
+  fn: (vm: LuaVm, args: Uint8Array[]) => Frame | Promise<Frame>,
 ): Frame | Promise<Frame> {
-  const vm = loadLuaVm();
+  const vm = s.engine();
   if (!(vm instanceof Promise)) return fn(vm, args);
   const copies = args.map((a) => a.slice());
-  return vm.then((v) => fn(v, copies));
+  return vm.then((v) => fn(v, copies), (e) => engineError(e));
+}
+
+function engineError(e: unknown): ReplyError {
+  return new ReplyError(
+    `ERR the Lua engine failed to start: ${e instanceof Error ? e.message : e}`,
+  );
+}
+
+function checkNumKeys(args: Uint8Array[]): number | ReplyError {
+  const nkeys = intArg(args[2]);
+  if (nkeys > args.length - 3) {
+    return new ReplyError("ERR Number of keys can't be greater than number of args");
+  }
+  if (nkeys < 0) return new ReplyError("ERR Number of keys can't be negative");
+  return nkeys;
+}
+
+/** The script of `body`, new (not cached yet) when unknown. */
+function scriptOf(s: Scripting, body: Uint8Array, sha: string): Script {
+  return s.scripts.get(sha) ?? { sha, body: body.slice(), id: s.nextId++, gen: 0, run: undefined };
 }
 
 /** EVAL, EVALSHA and their read-only forms. */
 function evalGeneric(bySha: boolean, readOnly: boolean): Handler {
   return (ctx, args) => {
-    const nkeys = intArg(args[2]);
-    if (nkeys > args.length - 3) {
-      return new ReplyError("ERR Number of keys can't be greater than number of args");
-    }
-    if (nkeys < 0) return new ReplyError("ERR Number of keys can't be negative");
-    const cache = cacheOf(ctx.server);
-    let sha: string;
-    let body: Uint8Array | undefined;
+    const nkeys = checkNumKeys(args);
+    if (nkeys instanceof ReplyError) return nkeys;
+    const s = stateOf(ctx.server);
+    let script: Script | undefined;
     if (bySha) {
       if (args[1].length !== 40) return NOSCRIPT_ERROR;
-      sha = toBinary(args[1]).toLowerCase();
-      body = cache.bodies.get(sha);
-      if (body === undefined) return NOSCRIPT_ERROR;
+      script = s.scripts.get(toBinary(args[1]).toLowerCase());
+      if (script === undefined) return NOSCRIPT_ERROR;
     } else {
-      sha = sha1hex(args[1]);
-      body = cache.bodies.get(sha);
+      script = scriptOf(s, args[1], sha1hex(args[1]));
     }
-    const known = body;
-    const source = known ?? args[1].slice();
-    const vm = loadLuaVm();
-    if (vm instanceof Promise) {
-      // the first script: the engine loads meanwhile (arguments copied)
-      const argv = args.slice(3).map((a) => a.slice());
-      return vm.then((v) =>
-        evalWith(ctx, v, source, known === undefined, sha, argv, nkeys, readOnly)
-      );
-    }
-    return evalWith(ctx, vm, source, known === undefined, sha, args.slice(3), nkeys, readOnly);
+    const known = script;
+    return withVm(s, args, (vm, a) => evalWith(ctx, vm, s, known, a, nkeys, readOnly));
   };
 }
 
 function evalWith(
   ctx: Context,
   vm: LuaVm,
-  body: Uint8Array,
-  isNew: boolean,
-  sha: string,
-  argv: readonly Uint8Array[],
+  s: Scripting,
+  script: Script,
+  args: Uint8Array[],
   nkeys: number,
   readOnly: boolean,
-): Frame {
-  if (isNew) {
-    const err = compileError(vm, body);
-    if (err !== undefined) return err;
-    cacheOf(ctx.server).bodies.set(sha, body);
-  }
-  return runScript(ctx, vm, body, sha, argv, nkeys, readOnly);
+): Frame | Promise<Frame> {
+  const err = s.compile(vm, script);
+  if (err !== undefined) return err;
+  s.scripts.set(script.sha, script);
+  const running: Running = {
+    kind: "eval",
+    name: script.sha,
+    args,
+    startedAt: Date.now(),
+    control: new Control(s),
+    wrote: false,
+  };
+  return runAtomic(
+    ctx,
+    vm,
+    s,
+    script.run!,
+    args.length > 3 ? args.slice(3) : [],
+    nkeys,
+    readOnly,
+    running,
+    (f) => scriptError(f, script.sha, "user_script"),
+  );
 }
 
 const scriptLoad: Handler = (ctx, args) => {
-  const body = args[2].slice();
-  const sha = sha1hex(body);
-  const cache = cacheOf(ctx.server);
-  if (cache.bodies.has(sha)) return sha;
-  const vm = loadLuaVm();
-  const finish = (v: LuaVm): Frame => {
-    const err = compileError(v, body);
+  const s = stateOf(ctx.server);
+  const sha = sha1hex(args[2]);
+  if (s.scripts.has(sha)) return sha;
+  const script = scriptOf(s, args[2], sha);
+  return withVm(s, [], (vm) => {
+    const err = s.compile(vm, script);
     if (err !== undefined) return err;
-    cache.bodies.set(sha, body);
+    s.scripts.set(sha, script);
     return sha;
-  };
-  return vm instanceof Promise ? vm.then(finish) : finish(vm);
+  });
 };
 
 const scriptExists: Handler = (ctx, args) => {
-  const bodies = cacheOf(ctx.server).bodies;
+  const scripts = stateOf(ctx.server).scripts;
   const out: number[] = [];
   for (let i = 2; i < args.length; i++) {
-    out.push(bodies.has(toBinary(args[i]).toLowerCase()) ? 1 : 0);
+    out.push(scripts.has(toBinary(args[i]).toLowerCase()) ? 1 : 0);
   }
   return out;
 };
@@ -323,36 +615,27 @@ const scriptFlush: Handler = (ctx, args) => {
   ) {
     return new ReplyError("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
   }
-  cacheOf(ctx.server).bodies.clear();
+  const s = stateOf(ctx.server);
+  if (s.ready) s.dropCompiled(s.vm!);
+  s.scripts.clear();
   return OK;
 };
 
-/** Scripts run synchronously: when a command is served, none is running. */
-const notBusy: Handler = () => NOTBUSY_ERROR;
+/** SCRIPT KILL (`eval` true) and FUNCTION KILL, in Redis's order of checks. */
+function kill(isEval: boolean): Handler {
+  return (ctx) => {
+    const r = stateOf(ctx.server).running;
+    if (r === undefined || !r.control.yielded) return NOTBUSY_ERROR;
+    if (r.wrote) return UNKILLABLE_ERROR;
+    if (isEval && r.kind !== "eval") return BUSY_FUNCTION_ERROR;
+    if (!isEval && r.kind === "eval") return BUSY_EVAL_ERROR;
+    r.control.killed = true;
+    return OK;
+  };
+}
 
 // ---------------------------------------------------------------------------
-// Functions (FUNCTION LOAD, FCALL): a library's code runs again, with a
-// `redis.register_function` that picks the called function, at each FCALL.
-
-/** A FUNCTION library. */
-interface Library {
-  readonly name: string;
-  /** The code as loaded, shebang included (FUNCTION LIST WITHCODE). */
-  readonly code: Uint8Array;
-  /** The code after the shebang line (starting with its newline, so lines keep their numbers). */
-  readonly body: Uint8Array;
-  readonly functions: LuaFunction[];
-}
-
-/** One registered function. */
-interface LuaFunction {
-  readonly name: string;
-  readonly library: Library;
-  readonly flags: readonly string[];
-  readonly description: Uint8Array | null;
-  /** The chunk FCALL runs (made on first call). */
-  chunk?: Uint8Array;
-}
+// Functions
 
 const FUNCTION_FLAGS = new Set([
   "no-writes",
@@ -367,66 +650,6 @@ const NAME_ERROR =
 function validName(name: string): boolean {
   return /^[A-Za-z0-9_]+$/.test(name);
 }
-
-const enc = new TextEncoder();
-
-/**
- * The load-time run of a library: `redis` offers `register_function` (and
- * `log`); the registrations come back as `{name, flags, description, ...}`.
- */
-const LOAD_HEAD = enc.encode(
-  "local __out = {} " +
-    "local function __reg(a, b) " +
-    "local name, cb, flags, desc " +
-    "if b == nil then " +
-    "if type(a) ~= 'table' then error('ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).', 0) end " +
-    "for k in pairs(a) do if k ~= 'function_name' and k ~= 'callback' and k ~= 'flags' and k ~= 'description' then error('ERR unknown argument given to redis.register_function', 0) end end " +
-    "name, cb, flags, desc = a.function_name, a.callback, a.flags, a.description " +
-    "else name, cb = a, b end " +
-    "if type(name) ~= 'string' then error('ERR function_name argument given to redis.register_function must be a string', 0) end " +
-    "if type(cb) ~= 'function' then error('ERR second argument to redis.register_function must be a function', 0) end " +
-    "local fl = '' " +
-    "if flags ~= nil then " +
-    "if type(flags) ~= 'table' then error('ERR flags argument to redis.register_function must be a table representing function flags', 0) end " +
-    "for _, f in ipairs(flags) do if type(f) ~= 'string' then error('ERR unknown flag given', 0) end fl = fl .. f .. ' ' end end " +
-    "if desc ~= nil and type(desc) ~= 'string' then error('ERR description argument given to redis.register_function must be a string', 0) end " +
-    "__out[#__out + 1] = name; __out[#__out + 1] = fl; __out[#__out + 1] = desc or false " +
-    "end " +
-    "local redis = setmetatable({register_function = __reg, log = redis.log, LOG_DEBUG = redis.LOG_DEBUG, LOG_VERBOSE = redis.LOG_VERBOSE, LOG_NOTICE = redis.LOG_NOTICE, LOG_WARNING = redis.LOG_WARNING}, " +
-    '{__index = function(_, k) error("Script attempted to access nonexistent global variable \'" .. tostring(k) .. "\'", 2) end}); ' +
-    "(function() ",
-);
-const LOAD_TAIL = enc.encode("\nend)() return __out");
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** The chunk FCALL runs for `fn`: the library with a register_function that keeps `fn`. */
-function callChunk(fn: LuaFunction): Uint8Array {
-  if (fn.chunk !== undefined) return fn.chunk;
-  const head = enc.encode(
-    "local __f " +
-      "local redis = setmetatable({register_function = function(a, b) " +
-      "local n, cb = a, b if b == nil then n, cb = a.function_name, a.callback end " +
-      `if n == '${fn.name}' then __f = cb end end}, {__index = redis}); (function() `,
-  );
-  const tail = enc.encode("\nend)() return ((__f(KEYS, ARGV)))");
-  fn.chunk = concat(head, fn.library.body, tail);
-  return fn.chunk;
-}
-
-const COMPILE_FUNCTION = enc.encode(
-  "local f, e = loadstring(ARGV[1], '@user_function') if f then return 0 end return e",
-);
 
 /** Parses the shebang line (`#!lua name=<lib>`): the library name and where the body starts. */
 function parseShebang(code: Uint8Array): { name: string; bodyStart: number } | ReplyError {
@@ -453,24 +676,9 @@ function parseShebang(code: Uint8Array): { name: string; bodyStart: number } | R
   return { name, bodyStart: end };
 }
 
-function functionLoadWith(ctx: Context, vm: LuaVm, code: Uint8Array, replace: boolean): Frame {
-  const meta = parseShebang(code);
-  if (meta instanceof ReplyError) return meta;
-  const cache = cacheOf(ctx.server);
-  const old = cache.libraries.get(meta.name);
-  if (old !== undefined && !replace) {
-    return new ReplyError(`ERR Library '${meta.name}' already exists`);
-  }
-  const body = code.slice(meta.bodyStart);
-  const compiled = vm.run(COMPILE_FUNCTION, [body], 0, NO_CALLS);
-  if ("ok" in compiled && compiled.ok instanceof Uint8Array) {
-    return new ReplyError(
-      `ERR Error compiling function: ${toBinary(compiled.ok)}`,
-      false,
-      true,
-    );
-  }
-  const r = vm.run(concat(LOAD_HEAD, body, LOAD_TAIL), [], 0, NO_CALLS);
+/** Runs a library's code in the VM (runtime op 4): its registrations, or the error reply. */
+function loadInVm(s: Scripting, vm: LuaVm, id: number, body: Uint8Array): Frame[] | ReplyError {
+  const r = s.op(vm, `return _G[' mr'](4,${id})`, [body]);
   if ("failed" in r) {
     const f = r.failed;
     let msg = f.kind === "global-read"
@@ -484,8 +692,65 @@ function functionLoadWith(ctx: Context, vm: LuaVm, code: Uint8Array, replace: bo
     return new ReplyError(noCrLf(`ERR Error registering functions: ${msg}`), false, true);
   }
   const out = Array.isArray(r.ok) ? r.ok : [];
+  if (out[0] === 1) {
+    const text = out[1] instanceof Uint8Array ? toBinary(out[1]) : "";
+    return new ReplyError(noCrLf(`ERR Error compiling function: ${text}`), false, true);
+  }
+  return out;
+}
+
+/** Loads `lib` into the current VM unless it is (after the VM was replaced). */
+function ensureLoaded(s: Scripting, vm: LuaVm, lib: Library): ReplyError | undefined {
+  if (lib.gen === s.generation) return undefined;
+  const r = loadInVm(s, vm, lib.id, lib.body);
+  if (r instanceof ReplyError) return r;
+  lib.gen = s.generation;
+  return undefined;
+}
+
+function forgetLibrary(s: Scripting, lib: Library): void {
+  s.libraries.delete(lib.name);
+  for (const fn of lib.functions) {
+    if (s.functions.get(fn.name) === fn) s.functions.delete(fn.name);
+    if (fn.call !== undefined) s.vm?.free(fn.call);
+    fn.call = undefined;
+  }
+  if (lib.gen === s.generation && s.ready) s.op(s.vm!, `return _G[' mr'](6,${lib.id})`);
+  lib.gen = 0;
+}
+
+function functionLoadWith(s: Scripting, vm: LuaVm, code: Uint8Array, replace: boolean): Frame {
+  const meta = parseShebang(code);
+  if (meta instanceof ReplyError) return meta;
+  const old = s.libraries.get(meta.name);
+  if (old !== undefined && !replace) {
+    return new ReplyError(`ERR Library '${meta.name}' already exists`);
+  }
+  const body = code.slice(meta.bodyStart);
+  const lib: Library = {
+    name: meta.name,
+    code: code.slice(),
+    body,
+    id: s.nextId++,
+    gen: s.generation,
+    functions: [],
+  };
+  const out = loadInVm(s, vm, lib.id, body);
+  if (out instanceof ReplyError) return out;
+  const refused = registrations(s, lib, out);
+  if (refused !== undefined) {
+    s.op(vm, `return _G[' mr'](6,${lib.id})`);
+    return refused;
+  }
+  if (old !== undefined) forgetLibrary(s, old);
+  s.libraries.set(lib.name, lib);
+  for (const fn of lib.functions) s.functions.set(fn.name, fn);
+  return lib.name;
+}
+
+/** Checks a library's registrations (`{name, flags, description, ...}`) and records them. */
+function registrations(s: Scripting, lib: Library, out: Frame[]): ReplyError | undefined {
   if (out.length === 0) return new ReplyError("ERR No functions registered");
-  const lib: Library = { name: meta.name, code: code.slice(), body, functions: [] };
   const names = new Set<string>();
   for (let i = 0; i + 2 < out.length + 1; i += 3) {
     const fname = toBinary(out[i] as Uint8Array);
@@ -510,27 +775,19 @@ function functionLoadWith(ctx: Context, vm: LuaVm, code: Uint8Array, replace: bo
     lib.functions.push({
       name: fname,
       library: lib,
+      index: i / 3 + 1,
       flags,
       description: desc instanceof Uint8Array ? desc : null,
+      call: undefined,
     });
   }
   for (const fn of lib.functions) {
-    const other = cache.functions.get(fn.name);
+    const other = s.functions.get(fn.name);
     if (other !== undefined && other.library.name !== lib.name) {
       return new ReplyError(`ERR Function ${fn.name} already exists`, false, true);
     }
   }
-  if (old !== undefined) deleteLibrary(cache, old);
-  cache.libraries.set(lib.name, lib);
-  for (const fn of lib.functions) cache.functions.set(fn.name, fn);
-  return lib.name;
-}
-
-function deleteLibrary(cache: ScriptCache, lib: Library): void {
-  cache.libraries.delete(lib.name);
-  for (const fn of lib.functions) {
-    if (cache.functions.get(fn.name) === fn) cache.functions.delete(fn.name);
-  }
+  return undefined;
 }
 
 const functionLoad: Handler = (ctx, args) => {
@@ -544,40 +801,53 @@ const functionLoad: Handler = (ctx, args) => {
     i = 3;
     if (args.length > 4) return new ReplyError("ERR Unknown option given: " + toBinary(args[3]));
   }
-  return withVm([args[i]], (vm, a) => functionLoadWith(ctx, vm, a[0], replace));
+  const s = stateOf(ctx.server);
+  return withVm(s, [args[i]], (vm, a) => functionLoadWith(s, vm, a[0], replace));
 };
 
 function fcall(readOnly: boolean): Handler {
   return (ctx, args) => {
-    const nkeys = intArg(args[2]);
-    if (nkeys > args.length - 3) {
-      return new ReplyError("ERR Number of keys can't be greater than number of args");
-    }
-    if (nkeys < 0) return new ReplyError("ERR Number of keys can't be negative");
-    const fn = cacheOf(ctx.server).functions.get(toBinary(args[1]));
+    const nkeys = checkNumKeys(args);
+    if (nkeys instanceof ReplyError) return nkeys;
+    const s = stateOf(ctx.server);
+    const fn = s.functions.get(toBinary(args[1]));
     if (fn === undefined) return new ReplyError("ERR Function not found");
     const noWrites = fn.flags.includes("no-writes");
     if (readOnly && !noWrites) {
       return new ReplyError("ERR Can not execute a script with write flag using *_ro command.");
     }
-    return withVm(args.slice(3), (vm, argv) =>
-      runChunk(
+    return withVm(s, args, (vm, a) => {
+      const err = ensureLoaded(s, vm, fn.library);
+      if (err !== undefined) return err;
+      fn.call ??= vm.chunk(`return _G[' mr'](7,${fn.library.id},${fn.index})`);
+      const running: Running = {
+        kind: "function",
+        name: fn.name,
+        args: a,
+        startedAt: Date.now(),
+        control: new Control(s),
+        wrote: false,
+      };
+      return runAtomic(
         ctx,
         vm,
-        callChunk(fn),
-        argv,
+        s,
+        fn.call,
+        a.slice(3),
         nkeys,
         readOnly || noWrites,
+        running,
         (f) => scriptError(f, fn.name, "user_function"),
-      ));
+      );
+    });
   };
 }
 
 const functionDelete: Handler = (ctx, args) => {
-  const cache = cacheOf(ctx.server);
-  const lib = cache.libraries.get(toBinary(args[2]));
+  const s = stateOf(ctx.server);
+  const lib = s.libraries.get(toBinary(args[2]));
   if (lib === undefined) return new ReplyError("ERR Library not found");
-  deleteLibrary(cache, lib);
+  forgetLibrary(s, lib);
   return OK;
 };
 
@@ -588,11 +858,16 @@ const functionFlush: Handler = (ctx, args) => {
   ) {
     return new ReplyError("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
   }
-  const cache = cacheOf(ctx.server);
-  cache.libraries.clear();
-  cache.functions.clear();
+  const s = stateOf(ctx.server);
+  for (const lib of [...s.libraries.values()]) {
+    lib.gen = 0; // all forgotten at once below
+    forgetLibrary(s, lib);
+  }
+  if (s.ready) s.op(s.vm!, "return _G[' mr'](8)");
   return OK;
 };
+
+const enc = new TextEncoder();
 
 const functionList: Handler = (ctx, args) => {
   let withCode = false;
@@ -610,7 +885,7 @@ const functionList: Handler = (ctx, args) => {
     return new ReplyError(`ERR Unknown argument ${toBinary(args[i])}`, false, true);
   }
   const out: Frame[] = [];
-  for (const lib of cacheOf(ctx.server).libraries.values()) {
+  for (const lib of stateOf(ctx.server).libraries.values()) {
     if (pattern !== undefined && !globMatch(pattern, enc.encode(lib.name))) continue;
     const entries: [Frame, Frame][] = [
       ["library_name", lib.name],
@@ -633,16 +908,25 @@ const functionList: Handler = (ctx, args) => {
 };
 
 const functionStats: Handler = (ctx) => {
-  const cache = cacheOf(ctx.server);
+  const s = stateOf(ctx.server);
+  const r = s.running;
+  if (r !== undefined && r.kind === "eval") return BUSY_EVAL_ERROR;
   return new RespMap([
-    ["running_script", null],
+    [
+      "running_script",
+      r === undefined ? null : new RespMap([
+        ["name", r.name],
+        ["command", r.args.slice()],
+        ["duration_ms", Date.now() - r.startedAt],
+      ]),
+    ],
     [
       "engines",
       new RespMap([[
         "LUA",
         new RespMap([
-          ["libraries_count", cache.libraries.size],
-          ["functions_count", cache.functions.size],
+          ["libraries_count", s.libraries.size],
+          ["functions_count", s.functions.size],
         ]),
       ]]),
     ],
@@ -658,8 +942,8 @@ export const scriptingHandlers: HandlerMap = {
   "script|load": scriptLoad,
   "script|exists": scriptExists,
   "script|flush": scriptFlush,
-  "script|kill": notBusy,
-  "function|kill": notBusy,
+  "script|kill": kill(true),
+  "function|kill": kill(false),
   "function|load": functionLoad,
   "function|delete": functionDelete,
   "function|flush": functionFlush,

@@ -8,7 +8,9 @@
  * marks the transaction failed, and EXEC then answers `-EXECABORT`. EXEC
  * runs the queued commands back to back inside `Blocking.atomically`, so no
  * other client runs in between, blocking commands return their timeout
- * reply at once, and woken blocked clients are served after it.
+ * reply at once, and woken blocked clients are served after it. A queued
+ * script that goes busy keeps the server busy (`-BUSY` for others) until
+ * the whole transaction has run.
  *
  * WATCH hangs a {@linkcode Watch} (a `KeyListener`) on each key: the
  * keyspace's "key modified" signal (any write, expiry, FLUSHALL/FLUSHDB)
@@ -32,6 +34,7 @@ import {
   type ResolvedCommand,
 } from "../command.ts";
 import type { KeyListener, Keyspace } from "../db/keyspace.ts";
+import { engineReady, holdBusy, isBusyScriptReply } from "./scripting.ts";
 
 /** `-EXECABORT ...`: a command was refused while the transaction was queued. */
 export const EXECABORT_ERROR: ReplyError = new ReplyError(
@@ -165,9 +168,17 @@ const unwatch: Handler = (ctx) => {
 };
 
 const exec: Handler = (ctx) => {
-  const client = ctx.client;
-  const t = client.multi;
+  const t = ctx.client.multi;
   if (t === undefined) return EXEC_WITHOUT_MULTI;
+  // a transaction with a script waits for the Lua engine first (the first
+  // script of the process), so that it runs in the same atomic step
+  const ready = engineReady(ctx.server, t.commands);
+  return ready === undefined ? execNow(ctx, t) : ready.then(() => execNow(ctx, t));
+};
+
+function execNow(ctx: Context, t: Transaction): Frame | Promise<Frame> {
+  const client = ctx.client;
+  if (client.multi !== t) return EXEC_WITHOUT_MULTI; // the client went away meanwhile
   const w = client.watch;
   if (w !== undefined && !w.dirty) w.checkExpired();
   const dirty = w !== undefined && w.dirty;
@@ -181,38 +192,72 @@ const exec: Handler = (ctx) => {
     if (refused !== undefined) return refused;
   }
   return runQueued(ctx, t);
-};
+}
 
 /**
  * Runs the queued commands as one atomic step. Push frames a command sends
  * instead of a reply (SUBSCRIBE's confirmations) take its place in the
- * array, as in Redis's EXEC reply.
+ * array, as in Redis's EXEC reply. A script that goes busy (yields to the
+ * event loop past `busy-reply-threshold`) is waited for, the server kept
+ * busy for everyone else, and the rest runs as a new atomic step right
+ * after it.
  */
 function runQueued(ctx: Context, t: Transaction): Frame | Promise<Frame> {
   const client = ctx.client;
   const n = t.commands.length;
   const replies: (Frame | Promise<Frame>)[] = [];
   let pending = false;
-  const handle = client.handle;
+  let next = 0;
+  let busy: Promise<Frame> | undefined;
   const pushed: Frame[] = [];
-  client.handle = capturingHandle(handle, pushed);
-  try {
-    ctx.server.blocking.atomically(() => {
-      for (let i = 0; i < n; i++) {
-        const r = invoke(ctx, t.commands[i], t.args[i]);
-        if (pushed.length !== 0) {
-          for (const p of pushed) replies.push(p);
-          pushed.length = 0;
+  const step = () => {
+    const handle = client.handle;
+    client.handle = capturingHandle(handle, pushed);
+    try {
+      ctx.server.blocking.atomically(() => {
+        while (next < n) {
+          const i = next++;
+          const r = invoke(ctx, t.commands[i], t.args[i]);
+          if (pushed.length !== 0) {
+            for (const p of pushed) replies.push(p);
+            pushed.length = 0;
+          }
+          if (r === NO_REPLY) continue;
+          if (r instanceof Promise) {
+            if (isBusyScriptReply(r)) {
+              busy = r;
+              return;
+            }
+            pending = true;
+          }
+          replies.push(r);
         }
-        if (r === NO_REPLY) continue;
-        if (r instanceof Promise) pending = true;
-        replies.push(r);
+      });
+    } finally {
+      client.handle = handle;
+    }
+  };
+  step();
+  const done = () => pending ? Promise.all(replies) : replies as Frame[];
+  if (busy === undefined) return done();
+  const release = holdBusy(ctx.server);
+  const resume = (): Frame | Promise<Frame> => {
+    const script = busy!;
+    busy = undefined;
+    return script.then((r) => {
+      replies.push(r);
+      try {
+        step();
+      } catch (e) {
+        release();
+        throw e;
       }
+      if (busy !== undefined) return resume();
+      release();
+      return done();
     });
-  } finally {
-    client.handle = handle;
-  }
-  return pending ? Promise.all(replies) : replies as Frame[];
+  };
+  return resume();
 }
 
 /** A handle that collects push frames (into `sink`) and forwards everything else. */

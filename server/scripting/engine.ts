@@ -3,10 +3,34 @@
  * and `bit`), compiled to WebAssembly by the npm package `lua-redis-wasm`,
  * driven through its raw exports with a codec of our own (no Buffer, no
  * per-value objects on the way in), so that `redis.call` costs one copy of
- * the arguments out and one of the reply in.
+ * the reply in and none of the arguments out.
  *
- * The package is imported on the first script ({@linkcode loadLuaVm}), so a
- * server that never runs a script never loads it.
+ * Three things are added to the package's build, all from outside (the
+ * `.wasm` is used as shipped):
+ *
+ * - **Compiled scripts are kept.** At start-up a small runtime is planted
+ *   in the VM (under a key no script can name, `_G[" mr"]`): it keeps each
+ *   script's compiled function and each library's registered callbacks, as
+ *   Redis keeps `f_<sha>` functions, so a script is compiled once and each
+ *   run only compiles a one-line call (`return _G[" mr"](1,7)`).
+ * - **A run can yield to the event loop.** The build's count hook (every
+ *   {@linkcode HOOK_INSTRUCTIONS} Lua instructions) is routed to our
+ *   {@linkcode RunControl}: past its `busyAt` time the run is suspended with
+ *   WebAssembly's JavaScript Promise Integration (JSPI) and resumed after
+ *   the event loop has turned, so the server answers other clients while a
+ *   long script runs (with `-BUSY`), as Redis does from its own hook.
+ * - **A run can be killed.** `control.killed` makes the hook raise an error
+ *   at every instruction from then on (a script's `pcall` cannot catch it
+ *   for good), as Redis's SCRIPT KILL does.
+ *
+ * JSPI cannot suspend through JavaScript frames, and the package's glue
+ * emulates C's setjmp/longjmp (Lua's error handling) with a JavaScript
+ * `invoke_vii` frame under every `lua_pcall`; a 236-byte WebAssembly shim
+ * ({@linkcode SHIM_WAT}) replaces it with the same logic in WebAssembly
+ * (try/catch_all), and carries the hook.
+ *
+ * The package is imported when the first VM is made ({@linkcode LuaVm.create}),
+ * so a server that never runs a script never loads it.
  *
  * Wire formats (the package's ABI): an argument array is
  * `[count u32][len u32][bytes]...`; a reply is `[tag u8][count-or-length
@@ -15,7 +39,9 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import {
+  Attribute,
   BigNumber,
   BinaryString,
   Double,
@@ -28,7 +54,6 @@ import {
   SimpleString,
   VerbatimString,
 } from "../../resp/frame.ts";
-import { Attribute } from "../../resp/frame.ts";
 import { formatDouble } from "../../resp/encoder.ts";
 
 const T_NULL = 0x00;
@@ -45,12 +70,156 @@ const T_SET = 0x0a;
 const T_BIG_NUMBER = 0x0b;
 const T_VERBATIM = 0x0c;
 
+/** Lua instructions between two calls of the count hook (Redis uses the same). */
+export const HOOK_INSTRUCTIONS = 100_000;
+
+// Addresses and offsets of lua-redis-wasm 1.5.0's build (checked at start-up).
+/** The VM's `lua_State *`. */
+const ADDR_STATE = 28472;
+/** The fuel left (i64) that the build's own hook decrements by 1000 and fails at. */
+const ADDR_FUEL = 27952;
+/** `lua_State` fields (wasm32): hookmask (u8), basehookcount, hookcount, hook, l_gt (TValue). */
+const L_HOOKMASK = 56;
+const L_BASEHOOKCOUNT = 60;
+const L_HOOKCOUNT = 64;
+const L_HOOK = 68;
+const L_GLOBALS = 72;
+const L_GLOBALS_TT = 80;
+/** `Table.readonly` (Redis's patch of Lua 5.1). */
+const TABLE_READONLY = 8;
+/** The build's count hook: its index in the function table. */
+const HOOK_INDEX = 6;
+const LUA_MASKCOUNT = 8;
+const LUA_TTABLE = 5;
+
+/**
+ * The shim (its WebAssembly text; {@linkcode SHIM_WASM} is its binary):
+ * `invoke_vii` is emscripten's JavaScript `invoke_vii` (call a table entry;
+ * a longjmp unwinding through it restores the stack pointer and sets
+ * `__THREW__`) in WebAssembly, and `hook` asks `check` what to do: 0 go
+ * on, 1 raise (through the build's own hook, with its fuel emptied), 2
+ * suspend (`suspend` is a JSPI `Suspending` import) and ask again.
+ */
+export const SHIM_WAT = `(module
+  (type $vii (func (param i32 i32)))
+  (import "s" "save" (func $save (result i32)))
+  (import "s" "restore" (func $restore (param i32)))
+  (import "s" "setThrew" (func $setThrew (param i32 i32)))
+  (import "s" "isLongjmp" (func $isLongjmp (result i32)))
+  (import "s" "check" (func $check (param i32) (result i32)))
+  (import "s" "suspend" (func $suspend (param i32) (result i32)))
+  (table $t (export "table") 256 funcref)
+  (func (export "invoke_vii") (param $idx i32) (param $a i32) (param $b i32)
+    (local $sp i32)
+    (local.set $sp (call $save))
+    (try
+      (do (call_indirect $t (type $vii) (local.get $a) (local.get $b) (local.get $idx)))
+      (catch_all
+        (call $restore (local.get $sp))
+        (if (i32.eqz (call $isLongjmp)) (then (rethrow 1)))
+        (call $setThrew (i32.const 1) (i32.const 0)))))
+  (func (export "hook") (param $L i32) (param $ar i32)
+    (local $r i32)
+    (local.set $r (call $check (local.get $L)))
+    (if (i32.eq (local.get $r) (i32.const 2))
+      (then (local.set $r (call $suspend (local.get $L)))))
+    (if (i32.eq (local.get $r) (i32.const 1))
+      (then (call_indirect $t (type $vii) (local.get $L) (local.get $ar) (i32.const 6))))))`;
+
+/** {@linkcode SHIM_WAT} assembled (wabt's wat2wasm, exceptions enabled). */
+const SHIM_WASM =
+  "AGFzbQEAAAABGQVgAn9/AGAAAX9gAX8AYAF/AX9gA39/fwACRwYBcwRzYXZlAAEBcwdyZXN0b3JlAAIBcwhzZXRUaHJldwAAAXMJaXNMb25nam1wAAEBcwVjaGVjawADAXMHc3VzcGVuZAADAwMCBAAEBQFwAIACBx0DBXRhYmxlAQAKaW52b2tlX3ZpaQAGBGhvb2sABwpTAicBAX8QACEDBkAgASACIAARAAAZIAMQARADRQRACQELQQFBABACCwspAQF/IAAQBCECIAJBAkYEQCAAEAUhAgsgAkEBRgRAIAAgAUEGEQAACws=";
+
+/**
+ * The runtime planted in each VM at start-up, as `_G[" mr"]` (a key no
+ * identifier can name). Its operations, called by one-line chunks:
+ *
+ * - `1, id`: runs script `id`, returning its first result (as Redis);
+ * - `2, id`: compiles `ARGV[1]` as script `id` (chunk `@user_script`);
+ *   returns the compile error, or nothing;
+ * - `3`: forgets every script (SCRIPT FLUSH);
+ * - `4, id`: compiles `ARGV[1]` as library `id` (`@user_function`) and runs
+ *   it once with the load-time API (`redis.register_function`,
+ *   `redis.log`); returns `{1, error}` for a compile error, else the
+ *   registrations as `{name, flags, description, ...}`. The library's code
+ *   sees `redis` through a proxy that becomes the real `redis` table once
+ *   loaded, so its callbacks call the real API at FCALL time;
+ * - `6, id`: forgets library `id`;
+ * - `7, id, n`: calls library `id`'s `n`-th callback with `KEYS, ARGV`;
+ * - `8`: forgets every library (FUNCTION FLUSH).
+ */
+const RUNTIME = `
+local loadstring, setmetatable, error, type, tostring, ipairs, pairs, rawset, pcall, G =
+  loadstring, setmetatable, error, type, tostring, ipairs, pairs, rawset, pcall, _G
+local R = redis
+local scripts, libs = {}, {}
+local function nothing(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local function readonly() error("Attempt to modify a readonly table", 2) end
+local function load(id)
+  local f, e = loadstring(ARGV[1], '@user_function')
+  if f == nil then return {1, e} end
+  -- the library sees redis as a local, the proxy (the body keeps its line numbers)
+  f = loadstring('local redis = ... return (function(...) ' .. ARGV[1] .. '\\nend)()', '@user_function')
+  local regs, cbs = {}, {}
+  local function reg(a, b)
+    local name, cb, flags, desc
+    if b == nil then
+      if type(a) ~= 'table' then error('ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).', 0) end
+      for k in pairs(a) do
+        if k ~= 'function_name' and k ~= 'callback' and k ~= 'flags' and k ~= 'description' then error('ERR unknown argument given to redis.register_function', 0) end
+      end
+      name, cb, flags, desc = a.function_name, a.callback, a.flags, a.description
+    else
+      name, cb = a, b
+    end
+    if type(name) ~= 'string' then error('ERR function_name argument given to redis.register_function must be a string', 0) end
+    if type(cb) ~= 'function' then error('ERR second argument to redis.register_function must be a function', 0) end
+    local fl = ''
+    if flags ~= nil then
+      if type(flags) ~= 'table' then error('ERR flags argument to redis.register_function must be a table representing function flags', 0) end
+      for _, x in ipairs(flags) do
+        if type(x) ~= 'string' then error('ERR unknown flag given', 0) end
+        fl = fl .. x .. ' '
+      end
+    end
+    if desc ~= nil and type(desc) ~= 'string' then error('ERR description argument given to redis.register_function must be a string', 0) end
+    regs[#regs + 1] = name; regs[#regs + 1] = fl; regs[#regs + 1] = desc or false
+    cbs[#cbs + 1] = cb
+  end
+  local api = setmetatable({register_function = reg, log = R.log, LOG_DEBUG = R.LOG_DEBUG,
+    LOG_VERBOSE = R.LOG_VERBOSE, LOG_NOTICE = R.LOG_NOTICE, LOG_WARNING = R.LOG_WARNING},
+    {__index = nothing})
+  local pmt = {__index = api, __newindex = readonly}
+  libs[id] = cbs
+  local ok, err = pcall(f, setmetatable({}, pmt))
+  pmt.__index = R
+  if not ok then libs[id] = nil error(err, 0) end
+  return regs
+end
+rawset(G, ' mr', function(op, a, b)
+  if op == 1 then return (scripts[a]()) end
+  if op == 7 then return (libs[a][b](KEYS, ARGV)) end
+  if op == 2 then
+    local f, e = loadstring(ARGV[1], '@user_script')
+    if f == nil then return e end
+    scripts[a] = f
+    return
+  end
+  if op == 3 then scripts = {} return end
+  if op == 4 then return load(a) end
+  if op == 6 then libs[a] = nil return end
+  if op == 8 then libs = {} return end
+end)
+`;
+
 /** What a running script asks of the server. */
 export interface ScriptHost {
   /**
    * `redis.call` (`pcall` false) or `redis.pcall`: runs the command and
    * returns its reply; an error reply is a {@linkcode ReplyError} frame
-   * (never thrown).
+   * (never thrown). `args` are views valid during the call only.
    */
   call(args: Uint8Array[], pcall: boolean): Frame;
   /** `redis.log(level, message)`. */
@@ -59,6 +228,25 @@ export interface ScriptHost {
   setResp(version: 2 | 3): void;
   /** The protocol `call`'s replies are converted in (2 unless `setResp(3)`). */
   readonly resp: 2 | 3;
+}
+
+/**
+ * How a run may be interrupted: checked by the count hook every
+ * {@linkcode HOOK_INSTRUCTIONS} instructions.
+ */
+export interface RunControl {
+  /** `performance.now()` time from which the run is busy. */
+  busyAt: number;
+  /**
+   * Called at the first check past `busyAt` (and again later while it
+   * refuses): whether the run may now yield to the event loop. The server
+   * enters its busy state here.
+   */
+  yieldable(): boolean;
+  /** Set to stop the run: it fails at its next instruction (see {@linkcode ScriptFailure.killed}). */
+  killed: boolean;
+  /** Whether the run has yielded to the event loop (set by the engine). */
+  yielded: boolean;
 }
 
 /** An error that aborted a script, before Redis's decoration is added. */
@@ -73,68 +261,231 @@ export interface ScriptFailure {
   readonly kind?: string;
   /** The global variable name of a `global-read` error. */
   readonly name?: string;
+  /** The run was killed ({@linkcode RunControl.killed}). */
+  readonly killed?: boolean;
 }
 
 /** The outcome of one script run: its reply, or the error that aborted it. */
 export type ScriptOutcome = { ok: Frame } | { failed: ScriptFailure };
+
+/** A chunk copied into the VM's memory once, run many times. */
+export interface Chunk {
+  /** Its address in the VM's memory (0 once freed). */
+  ptr: number;
+  /** Its length in bytes. */
+  readonly length: number;
+}
 
 // deno-lint-ignore no-explicit-any
 type Exports = any;
 
 const ERROR_MARKER = "__RLUA_E__:";
 const latin1 = new TextDecoder("latin1");
+const utf8 = new TextEncoder();
+
+/** The package's Emscripten glue factory and its compiled module, loaded once per process. */
+let loaded:
+  | Promise<{ factory: (arg: object) => Promise<unknown>; module: WebAssembly.Module }>
+  | undefined;
+let shimModule: WebAssembly.Module | undefined;
+
+async function loadPackage() {
+  const { LuaWasmModule } = await import("npm:lua-redis-wasm@1.5.0");
+  const glue = await import(LuaWasmModule.defaultModulePath());
+  const { readFile } = await import("node:fs/promises");
+  const bytes = await readFile(new URL(LuaWasmModule.defaultWasmPath()));
+  const module = await WebAssembly.compile(new Uint8Array(bytes));
+  return { factory: (glue.default ?? glue) as (arg: object) => Promise<unknown>, module };
+}
+
+function base64Bytes(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+// JSPI, where the runtime has it (Deno 2 does)
+// deno-lint-ignore no-explicit-any
+const WA = WebAssembly as any;
+const JSPI = typeof WA.Suspending === "function" && typeof WA.promising === "function";
+
+/** The `throw` of a longjmp (what emscripten's glue throws, recognised by the shim). */
+const LONGJMP = { longjmp: true };
+
+/** A message-channel macrotask: lets the event loop poll I/O, without setTimeout's clamp. */
+class Yielder {
+  readonly #channel = new MessageChannel();
+  #waiting: (() => void)[] = [];
+
+  constructor() {
+    this.#channel.port1.onmessage = () => this.#waiting.shift()?.();
+  }
+
+  next(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#waiting.push(resolve);
+      this.#channel.port2.postMessage(0);
+    });
+  }
+
+  close(): void {
+    this.#channel.port1.close();
+    this.#channel.port2.close();
+  }
+}
 
 /**
  * One Lua VM (Redis's scripting environment: globals protected, the
- * `redis` table, the four libraries). Runs one script at a time,
- * synchronously.
+ * `redis` table, the four libraries, and the runtime above). Runs one
+ * script at a time.
  */
 export class LuaVm {
   readonly #ex: Exports;
+  readonly #heap: Uint8Array;
+  readonly #dv: DataView;
+  readonly #state: number;
+  readonly #promisingEval: ((...a: number[]) => Promise<unknown>) | undefined;
   #host: ScriptHost | undefined;
+  #control: RunControl | undefined;
+  #pending: Promise<number> | undefined;
+  #yielder: Yielder | undefined;
+  #suspended = false;
+  #busy = false;
   #out = new Uint8Array(1024);
   #outLen = 0;
+  #argPtr = 0;
+  #argCap = 0;
+  #retPtr = 0;
   #dead = false;
 
-  private constructor(ex: Exports, handlers: Record<string, unknown>) {
+  private constructor(ex: Exports) {
     this.#ex = ex;
-    handlers.call = (...a: number[]) => this.#onCall(a, false);
-    handlers.pcall = (...a: number[]) => this.#onCall(a, true);
-    handlers.log = (level: number, ptr: number, len: number) => {
-      const bytes = this.#ex.HEAPU8.slice(ptr, ptr + len);
-      try {
-        this.#host?.log(level, bytes);
-      } catch {
-        // logging never fails a script
-      }
-    };
-    handlers.setresp = (version: number) => this.#host?.setResp(version === 3 ? 3 : 2);
+    this.#heap = new Uint8Array(ex.memory.buffer);
+    this.#dv = new DataView(ex.memory.buffer);
+    this.#state = this.#dv.getUint32(ADDR_STATE, true);
+    this.#promisingEval = JSPI ? WA.promising(ex.eval_with_args) : undefined;
+    this.#retPtr = ex.alloc(8);
   }
 
-  /** Loads the package and starts a VM with Redis 7.0's environment. */
-  static async load(): Promise<LuaVm> {
-    const { load } = await import("npm:lua-redis-wasm@1.5.0");
-    const mod = await load({
-      profile: "redis-7.0",
-      redisProps: {
-        REDIS_VERSION: { value: "7.0.15" },
-        REDIS_VERSION_NUM: { value: 0x07000f },
-        REPL_NONE: { value: 0 },
-        REPL_AOF: { value: 1 },
-        REPL_SLAVE: { value: 2 },
-        REPL_REPLICA: { value: 2 },
-        REPL_ALL: { value: 3 },
-        replicate_commands: { returns: true },
-        set_repl: { returns: null },
-        breakpoint: { returns: false },
-        debug: { returns: null },
+  /**
+   * Loads the package (first time only) and starts a VM with Redis 7.0's
+   * environment and the runtime.
+   */
+  static async create(): Promise<LuaVm> {
+    loaded ??= loadPackage();
+    let pkg;
+    try {
+      pkg = await loaded;
+    } catch (e) {
+      loaded = undefined;
+      throw e;
+    }
+    shimModule ??= new WebAssembly.Module(base64Bytes(SHIM_WASM) as BufferSource);
+    let ex: Exports;
+    // the VM, once made (the imports below are wired before it exists)
+    const made: { vm?: LuaVm } = {};
+    let longjmp = false;
+    const heap = () => new Uint8Array(ex.memory.buffer);
+    const shim = new WebAssembly.Instance(shimModule, {
+      s: {
+        save: () => ex.emscripten_stack_get_current(),
+        restore: (sp: number) => ex._emscripten_stack_restore(sp),
+        setThrew: (a: number, b: number) => ex.setThrew(a, b),
+        isLongjmp: () => {
+          if (!longjmp) return 0;
+          longjmp = false;
+          return 1;
+        },
+        check: () => made.vm?.check() ?? 0,
+        suspend: JSPI ? new WA.Suspending(() => made.vm!.takePending()) : () => 0,
       },
     });
-    // create() initialises Lua and wires the package's own callbacks; ours replace them
-    mod.create({ redisCall: () => null, redisPcall: () => null, log: () => {} });
-    // deno-lint-ignore no-explicit-any
-    const internals = mod as any;
-    return new LuaVm(internals.exports, internals.handlers);
+    const props = encodeProps();
+    const hostImports = {
+      host_redis_call: (rp: number, ptr: number) => made.vm!.onCall(rp, ptr, false),
+      host_redis_pcall: (rp: number, ptr: number) => made.vm!.onCall(rp, ptr, true),
+      host_redis_log: (level: number, ptr: number, len: number) => made.vm?.onLog(level, ptr, len),
+      host_redis_setresp: (version: number) => made.vm?.onSetResp(version),
+      host_sha1hex: (rp: number, ptr: number, len: number) => {
+        const hex = utf8.encode(
+          createHash("sha1").update(heap().subarray(ptr, ptr + len)).digest("hex"),
+        );
+        const p = ex.alloc(hex.length);
+        heap().set(hex, p);
+        const dv = new DataView(ex.memory.buffer);
+        dv.setUint32(rp, p, true);
+        dv.setUint32(rp + 4, hex.length, true);
+      },
+      host_redis_props: (rp: number) => {
+        const p = ex.alloc(props.length);
+        heap().set(props, p);
+        const dv = new DataView(ex.memory.buffer);
+        dv.setUint32(rp, p, true);
+        dv.setUint32(rp + 4, props.length, true);
+      },
+      invoke_vii: shim.exports.invoke_vii,
+      _emscripten_throw_longjmp: () => {
+        longjmp = true;
+        throw LONGJMP;
+      },
+    };
+    const module = pkg.module;
+    await pkg.factory({
+      locateFile: (f: string) => f,
+      instantiateWasm(
+        imports: { env: Record<string, unknown>; wasi_snapshot_preview1?: unknown },
+        done: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
+      ) {
+        const env = { ...imports.env, ...hostImports };
+        imports.env = env;
+        imports.wasi_snapshot_preview1 = env;
+        WebAssembly.instantiate(module, imports as WebAssembly.Imports).then((instance) => {
+          ex = instance.exports;
+          // the shim's table mirrors the VM's: invoke_vii calls through it
+          const table = ex.__indirect_function_table as WebAssembly.Table;
+          const mirror = shim.exports.table as WebAssembly.Table;
+          for (let i = 0; i < table.length; i++) mirror.set(i, table.get(i));
+          table.set(HOOK_INDEX, shim.exports.hook as WebAssembly.ExportValue as () => void);
+          done(instance, module);
+        });
+        return {};
+      },
+    });
+    ex.set_limits(0xffffffff, 0, 0);
+    ex.set_compat(0); // redis-7.0: no print, no os, no `server` alias
+    if (ex.init() !== 0) throw new Error("the Lua engine failed to start");
+    const vm = made.vm = new LuaVm(ex);
+    vm.#setUp();
+    return vm;
+  }
+
+  /** Checks the build's layout and plants the runtime. */
+  #setUp(): void {
+    const dv = this.#dv;
+    const L = this.#state;
+    if (
+      L === 0 || this.#heap[L + L_HOOKMASK] !== LUA_MASKCOUNT ||
+      dv.getInt32(L + L_HOOK, true) !== HOOK_INDEX ||
+      dv.getInt32(L + L_GLOBALS_TT, true) !== LUA_TTABLE || this.#ex.eval_with_args.length !== 6
+    ) {
+      throw new Error("lua-redis-wasm: unexpected build (expected 1.5.0's layout)");
+    }
+    const globals = dv.getUint32(L + L_GLOBALS, true);
+    if (dv.getInt32(globals + TABLE_READONLY, true) !== 1) {
+      throw new Error("lua-redis-wasm: unexpected build (globals not read-only)");
+    }
+    dv.setInt32(L + L_BASEHOOKCOUNT, HOOK_INSTRUCTIONS, true);
+    dv.setInt32(L + L_HOOKCOUNT, HOOK_INSTRUCTIONS, true);
+    dv.setInt32(globals + TABLE_READONLY, 0, true);
+    try {
+      const chunk = this.chunk(RUNTIME);
+      const r = this.run(chunk, [], 0, NO_HOST);
+      this.free(chunk);
+      if ("failed" in r) throw new Error(`the Lua runtime failed to load: ${r.failed.message}`);
+    } finally {
+      dv.setInt32(globals + TABLE_READONLY, 1, true);
+    }
   }
 
   /** Whether the VM failed (out of memory, a trap) and must be replaced. */
@@ -142,86 +493,189 @@ export class LuaVm {
     return this.#dead;
   }
 
+  /** Whether a run is suspended (yielded to the event loop): no other run may start. */
+  get busy(): boolean {
+    return this.#busy;
+  }
+
+  /** Copies `source` into the VM's memory, to be run with {@linkcode run}. */
+  chunk(source: string | Uint8Array): Chunk {
+    const bytes = typeof source === "string" ? utf8.encode(source) : source;
+    const ptr = this.#ex.alloc(bytes.length || 1);
+    this.#heap.set(bytes, ptr);
+    return { ptr, length: bytes.length };
+  }
+
+  /** Frees a chunk made by {@linkcode chunk}. */
+  free(chunk: Chunk): void {
+    if (chunk.ptr !== 0 && !this.#dead) this.#ex.free_mem(chunk.ptr);
+    chunk.ptr = 0;
+  }
+
   /**
-   * Runs `script` with `argv` (the first `nkeys` are `KEYS`, the rest
-   * `ARGV`), calling `host` for `redis.call` and friends.
+   * Runs `chunk` with `argv` (the first `nkeys` are `KEYS`, the rest
+   * `ARGV`), calling `host` for `redis.call` and friends. With a
+   * `control`, the run may be suspended (past `control.busyAt`, when
+   * `control.yieldable()` agrees): the outcome is then a promise.
    */
   run(
-    script: Uint8Array,
+    chunk: Chunk,
     argv: readonly Uint8Array[],
     nkeys: number,
     host: ScriptHost,
-  ): ScriptOutcome {
+    control?: RunControl,
+  ): ScriptOutcome | Promise<ScriptOutcome> {
+    if (this.#busy) return { failed: engineFailure("ERR the Lua engine is busy") };
     const ex = this.#ex;
-    this.#host = host;
-    let sp = 0;
-    let ap = 0;
-    let rp = 0;
-    try {
-      sp = ex._alloc(script.length || 1);
-      ex.HEAPU8.set(script, sp);
-      let n = 4;
-      for (let i = 0; i < argv.length; i++) n += 4 + argv[i].length;
-      ap = ex._alloc(n);
-      let heap: Uint8Array = ex.HEAPU8;
-      let dv = new DataView(heap.buffer);
-      dv.setUint32(ap, argv.length, true);
-      let o = ap + 4;
-      for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        dv.setUint32(o, a.length, true);
-        heap.set(a, o + 4);
-        o += 4 + a.length;
-      }
-      rp = ex._alloc(8);
-      if (ex._eval_with_args.length >= 6) {
-        ex._eval_with_args(rp, sp, script.length, ap, n, nkeys);
+    const rp = this.#retPtr;
+    let n = 4;
+    for (let i = 0; i < argv.length; i++) n += 4 + argv[i].length;
+    if (n > this.#argCap) {
+      if (this.#argPtr !== 0) ex.free_mem(this.#argPtr);
+      this.#argCap = Math.max(n, 256);
+      this.#argPtr = ex.alloc(this.#argCap);
+    }
+    const ap = this.#argPtr;
+    const heap = this.#heap;
+    setU32(heap, ap, argv.length);
+    let o = ap + 4;
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i];
+      setU32(heap, o, a.length);
+      if (a.length < 32) {
+        for (let j = 0; j < a.length; j++) heap[o + 4 + j] = a[j];
       } else {
-        const packed = ex._eval_with_args(sp, script.length, ap, n, nkeys) as bigint;
-        heap = ex.HEAPU8;
-        dv = new DataView(heap.buffer);
-        dv.setUint32(rp, Number(packed & 0xffffffffn), true);
-        dv.setUint32(rp + 4, Number(packed >> 32n), true);
+        heap.set(a, o + 4);
       }
-      heap = ex.HEAPU8;
-      dv = new DataView(heap.buffer);
-      const ptr = dv.getUint32(rp, true);
-      const len = dv.getUint32(rp + 4, true);
-      if (ptr === 0 || len === 0) return { ok: null };
-      try {
-        if (heap[ptr] === T_SCRIPT_ERROR) return { failed: readScriptError(heap, ptr, len) };
-        const r = new Reader(heap, ptr);
-        return { ok: r.frame() };
-      } finally {
-        ex._free_mem(ptr);
+      o += 4 + a.length;
+    }
+    setU32(heap, rp, 0xffffffff);
+    this.#host = host;
+    this.#control = control;
+    this.#suspended = false;
+    let p: Promise<unknown> | undefined;
+    try {
+      if (control !== undefined && this.#promisingEval !== undefined) {
+        p = this.#promisingEval(rp, chunk.ptr, chunk.length, ap, n, nkeys);
+      } else {
+        ex.eval_with_args(rp, chunk.ptr, chunk.length, ap, n, nkeys);
       }
     } catch (e) {
-      this.#dead = true;
-      return {
-        failed: {
-          message: `ERR the Lua engine failed: ${e instanceof Error ? e.message : e}`,
-          coded: true,
-          line: 0,
+      this.#end();
+      return this.#failed(e);
+    }
+    if (this.#suspended) {
+      this.#busy = true;
+      return p!.then(
+        () => {
+          this.#end();
+          return this.#result(control);
         },
-      };
-    } finally {
-      this.#host = undefined;
-      if (!this.#dead) {
-        if (sp !== 0) ex._free_mem(sp);
-        if (ap !== 0) ex._free_mem(ap);
-        if (rp !== 0) ex._free_mem(rp);
-      }
+        (e) => {
+          this.#end();
+          return this.#failed(e);
+        },
+      );
+    }
+    this.#end();
+    if (u32(heap, rp) === 0xffffffff) {
+      // the promising call failed (its rejection says why)
+      p?.catch(() => {});
+      return this.#failed(new Error("the run did not complete"));
+    }
+    return this.#result(control);
+  }
+
+  /** After a run: no host, no control, the hook at its normal pace. */
+  #end(): void {
+    const killed = this.#control?.killed === true;
+    this.#host = undefined;
+    this.#control = undefined;
+    this.#busy = false;
+    this.#pending = undefined;
+    this.#yielder?.close();
+    this.#yielder = undefined;
+    if (killed && !this.#dead) {
+      this.#dv.setInt32(this.#state + L_BASEHOOKCOUNT, HOOK_INSTRUCTIONS, true);
+      this.#dv.setInt32(this.#state + L_HOOKCOUNT, HOOK_INSTRUCTIONS, true);
     }
   }
 
-  /** The package's `host_redis_call`/`host_redis_pcall` import. */
-  #onCall(a: number[], pcall: boolean): bigint | void {
-    const ex = this.#ex;
-    const sret = a.length >= 3;
-    const ptr = sret ? a[1] : a[0];
+  #failed(e: unknown): ScriptOutcome {
+    this.#dead = true;
+    return {
+      failed: engineFailure(`ERR the Lua engine failed: ${e instanceof Error ? e.message : e}`),
+    };
+  }
+
+  /** Decodes the reply the run left at the return slot. */
+  #result(control: RunControl | undefined): ScriptOutcome {
+    const heap = this.#heap;
+    const rp = this.#retPtr;
+    const ptr = u32(heap, rp);
+    const len = u32(heap, rp + 4);
+    if (ptr === 0 || len === 0) return { ok: null };
+    try {
+      if (heap[ptr] === T_SCRIPT_ERROR) {
+        const f = readScriptError(heap, ptr, len);
+        return { failed: control?.killed ? { ...f, killed: true } : f };
+      }
+      return { ok: new Reader(heap, ptr).frame() };
+    } finally {
+      this.#ex.free_mem(ptr);
+    }
+  }
+
+  /** The shim's `check`: 0 go on, 1 raise (killed), 2 suspend. */
+  check(): number {
+    const c = this.#control;
+    if (c === undefined) return 0;
+    if (c.killed) return this.#kill();
+    const now = performance.now();
+    if (now < c.busyAt || this.#promisingEval === undefined) return 0;
+    if (!c.yielded) {
+      if (!c.yieldable()) {
+        c.busyAt = now + 100;
+        return 0;
+      }
+      c.yielded = true;
+      this.#yielder = new Yielder();
+    }
+    // yield at most every 2 ms of running time
+    const yielder = this.#yielder!;
+    this.#pending = yielder.next().then(() => {
+      c.busyAt = performance.now() + 2;
+      return c.killed ? this.#kill() : 0;
+    });
+    this.#suspended = true;
+    return 2;
+  }
+
+  /** The shim's `suspend`: the promise made by the last {@linkcode check}. */
+  takePending(): Promise<number> {
+    const p = this.#pending!;
+    this.#pending = undefined;
+    return p;
+  }
+
+  /**
+   * Makes the build's hook raise now (its fuel emptied) and at every
+   * instruction from now on, so that `pcall` cannot swallow the kill.
+   */
+  #kill(): number {
+    const dv = this.#dv;
+    dv.setBigInt64(ADDR_FUEL, 0n, true);
+    dv.setInt32(this.#state + L_BASEHOOKCOUNT, 1, true);
+    dv.setInt32(this.#state + L_HOOKCOUNT, 1, true);
+    return 1;
+  }
+
+  /** `host_redis_call`/`host_redis_pcall`: runs the command, writes its reply at `rp`. */
+  onCall(rp: number, ptr: number, pcall: boolean): void {
+    const heap = this.#heap;
     let reply: Frame;
     try {
-      const args = readArgs(ex.HEAPU8, ptr);
+      const args = readArgs(heap, ptr);
       reply = this.#host === undefined
         ? new ReplyError("ERR no script is running")
         : this.#host.call(args, pcall);
@@ -231,20 +685,29 @@ export class LuaVm {
     this.#outLen = 0;
     this.#write(reply, this.#host?.resp ?? 2);
     const len = this.#outLen;
-    const p = ex._alloc(len);
-    const heap: Uint8Array = ex.HEAPU8;
+    const p = this.#ex.alloc(len);
     const out = this.#out;
     if (len < 64) {
       for (let i = 0; i < len; i++) heap[p + i] = out[i];
     } else {
       heap.set(out.subarray(0, len), p);
     }
-    if (sret) {
-      setU32(heap, a[0], p);
-      setU32(heap, a[0] + 4, len);
-      return;
+    setU32(heap, rp, p);
+    setU32(heap, rp + 4, len);
+  }
+
+  /** `host_redis_log`. */
+  onLog(level: number, ptr: number, len: number): void {
+    try {
+      this.#host?.log(level, this.#heap.slice(ptr, ptr + len));
+    } catch {
+      // logging never fails a script
     }
-    return (BigInt(len) << 32n) | BigInt(p >>> 0);
+  }
+
+  /** `host_redis_setresp`. */
+  onSetResp(version: number): void {
+    this.#host?.setResp(version === 3 ? 3 : 2);
   }
 
   #room(n: number): void {
@@ -269,21 +732,52 @@ export class LuaVm {
   }
 
   #bytes(tag: number, bytes: Uint8Array): void {
-    this.#head(tag, bytes.length);
-    this.#room(bytes.length);
-    this.#out.set(bytes, this.#outLen);
-    this.#outLen += bytes.length;
+    const n = bytes.length;
+    this.#head(tag, n);
+    this.#room(n);
+    const out = this.#out;
+    const o = this.#outLen;
+    if (n < 32) {
+      for (let i = 0; i < n; i++) out[o + i] = bytes[i];
+    } else {
+      out.set(bytes, o);
+    }
+    this.#outLen = o + n;
   }
 
   #text(tag: number, s: string, binary: boolean): void {
-    this.#bytes(tag, binary ? latin1Bytes(s) : new TextEncoder().encode(s));
+    if (binary || isAscii(s)) {
+      const n = s.length;
+      this.#head(tag, n);
+      this.#room(n);
+      const out = this.#out;
+      const o = this.#outLen;
+      for (let i = 0; i < n; i++) out[o + i] = s.charCodeAt(i);
+      this.#outLen = o + n;
+      return;
+    }
+    this.#bytes(tag, utf8.encode(s));
   }
 
   #int(v: number | bigint): void {
     this.#head(T_INT, 8);
     this.#room(8);
-    new DataView(this.#out.buffer).setBigInt64(this.#outLen, BigInt(v), true);
-    this.#outLen += 8;
+    const o = this.#outLen;
+    if (typeof v === "number" && v >= 0 && v <= 0x7fffffff) {
+      const out = this.#out;
+      out[o] = v & 0xff;
+      out[o + 1] = (v >>> 8) & 0xff;
+      out[o + 2] = (v >>> 16) & 0xff;
+      out[o + 3] = (v >>> 24) & 0xff;
+      out[o + 4] =
+        out[o + 5] =
+        out[o + 6] =
+        out[o + 7] =
+          0;
+    } else {
+      new DataView(this.#out.buffer).setBigInt64(o, BigInt(v), true);
+    }
+    this.#outLen = o + 8;
   }
 
   /** Encodes a reply frame as the engine's reply format, in protocol `resp`. */
@@ -307,12 +801,12 @@ export class LuaVm {
     }
     if (Array.isArray(f)) {
       this.#head(T_ARRAY, f.length);
-      for (const x of f) this.#write(x, resp);
+      for (let i = 0; i < f.length; i++) this.#write(f[i], resp);
       return;
     }
-    if (f instanceof BinaryString) return this.#text(T_BULK, f.value, true);
     if (f instanceof SimpleString) return this.#text(T_STATUS, f.value, false);
     if (f instanceof ReplyError) return this.#text(T_ERROR, f.message, f.binary);
+    if (f instanceof BinaryString) return this.#text(T_BULK, f.value, true);
     if (f instanceof Double) {
       if (resp === 3) {
         this.#head(T_DOUBLE, 8);
@@ -350,7 +844,7 @@ export class LuaVm {
     }
     if (f instanceof VerbatimString) {
       if (resp === 3) {
-        const fmt = new TextEncoder().encode(f.format);
+        const fmt = utf8.encode(f.format);
         this.#head(T_VERBATIM, 4 + fmt.length + f.value.length);
         this.#room(4 + fmt.length + f.value.length);
         new DataView(this.#out.buffer).setUint32(this.#outLen, fmt.length, true);
@@ -366,11 +860,22 @@ export class LuaVm {
   }
 }
 
-/** A string of chars 0-255 as its bytes. */
-function latin1Bytes(s: string): Uint8Array {
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
+/** A host for runs that call nothing (the runtime's own operations). */
+export const NO_HOST: ScriptHost = {
+  call: () => new ReplyError("ERR This Redis command is not allowed from script"),
+  log: () => {},
+  setResp: () => {},
+  resp: 2,
+};
+
+function engineFailure(message: string): ScriptFailure {
+  return { message, coded: true, line: 0 };
+}
+
+/** Whether every char of `s` is below 0x80. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** A little-endian u32 of `heap` at `o`. */
@@ -386,7 +891,7 @@ function setU32(heap: Uint8Array, o: number, v: number): void {
   heap[o + 3] = (v >>> 24) & 0xff;
 }
 
-/** An argument array (`redis.call`'s arguments) as copies. */
+/** An argument array (`redis.call`'s arguments) as views into the VM's memory. */
 function readArgs(heap: Uint8Array, ptr: number): Uint8Array[] {
   const count = u32(heap, ptr);
   const out = new Array<Uint8Array>(count);
@@ -394,9 +899,7 @@ function readArgs(heap: Uint8Array, ptr: number): Uint8Array[] {
   for (let i = 0; i < count; i++) {
     const len = u32(heap, o);
     const start = o + 4;
-    const copy = new Uint8Array(len);
-    for (let j = 0; j < len; j++) copy[j] = heap[start + j];
-    out[i] = copy;
+    out[i] = heap.subarray(start, start + len);
     o = start + len;
   }
   return out;
@@ -415,8 +918,7 @@ export function startsWithCode(s: string): boolean {
 }
 
 function readScriptError(heap: Uint8Array, ptr: number, len: number): ScriptFailure {
-  const dv = new DataView(heap.buffer);
-  const line = dv.getUint32(ptr + 5, true);
+  const line = u32(heap, ptr + 5);
   const text = latin1.decode(heap.subarray(ptr + 9, ptr + len));
   const marker = text.indexOf(ERROR_MARKER);
   if (marker !== -1) {
@@ -448,7 +950,7 @@ class Reader {
     const heap = this.#heap;
     const p = this.#pos;
     const tag = heap[p];
-    const n = this.#dv.getUint32(p + 1, true);
+    const n = u32(heap, p + 1);
     this.#pos = p + 5;
     switch (tag) {
       case T_NULL:
@@ -496,7 +998,7 @@ class Reader {
         return new BigNumber(BigInt(latin1.decode(this.#take(n))));
       case T_VERBATIM: {
         const end = this.#pos + n;
-        const fl = this.#dv.getUint32(this.#pos, true);
+        const fl = u32(heap, this.#pos);
         const format = latin1.decode(heap.subarray(this.#pos + 4, this.#pos + 4 + fl));
         const value = heap.slice(this.#pos + 4 + fl, end);
         this.#pos = end;
@@ -519,22 +1021,45 @@ function noCrLf(s: string): string {
   return s.includes("\r") || s.includes("\n") ? s.replace(/[\r\n]/g, " ") : s;
 }
 
-let loading: Promise<LuaVm> | undefined;
-let current: LuaVm | undefined;
-
-/**
- * The process's Lua VM, loaded on first use (the package is imported then,
- * never before). A VM that failed is replaced.
- */
-export function loadLuaVm(): LuaVm | Promise<LuaVm> {
-  if (current !== undefined && !current.dead) return current;
-  loading ??= LuaVm.load().then((vm) => {
-    current = vm;
-    loading = undefined;
-    return vm;
-  }, (e) => {
-    loading = undefined;
-    throw e;
-  });
-  return loading;
+/** The `redis` table's fields that depend on the version (the package's `redisProps` blob). */
+function encodeProps(): Uint8Array {
+  const FIELD = 0;
+  const STUB = 1;
+  const NONE = 0;
+  const BOOL = 1;
+  const NUMBER = 2;
+  const STRING = 3;
+  const props: [string, number, number, string | number | boolean | null][] = [
+    ["REDIS_VERSION", FIELD, STRING, "7.0.15"],
+    ["REDIS_VERSION_NUM", FIELD, NUMBER, 0x07000f],
+    ["REPL_NONE", FIELD, NUMBER, 0],
+    ["REPL_AOF", FIELD, NUMBER, 1],
+    ["REPL_SLAVE", FIELD, NUMBER, 2],
+    ["REPL_REPLICA", FIELD, NUMBER, 2],
+    ["REPL_ALL", FIELD, NUMBER, 3],
+    ["replicate_commands", STUB, BOOL, true],
+    ["set_repl", STUB, NONE, null],
+    ["breakpoint", STUB, BOOL, false],
+    ["debug", STUB, NONE, null],
+  ];
+  const parts: number[] = [];
+  const u32le = (v: number) => parts.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24);
+  u32le(props.length);
+  for (const [name, kind, vtype, value] of props) {
+    const nb = utf8.encode(name);
+    u32le(nb.length);
+    parts.push(...nb, kind, vtype);
+    if (vtype === BOOL) parts.push(value ? 1 : 0);
+    if (vtype === NUMBER) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, value as number, true);
+      parts.push(...b);
+    }
+    if (vtype === STRING) {
+      const sb = utf8.encode(value as string);
+      u32le(sb.length);
+      parts.push(...sb);
+    }
+  }
+  return new Uint8Array(parts);
 }
