@@ -37,9 +37,16 @@ import {
 import type { Keyspace } from "./db/keyspace.ts";
 import { formatError } from "./args.ts";
 import type { watch } from "../channels/mod.ts";
+import { type ConnectionView, type Ops, opsOf } from "./commands/ops.ts";
 
 /** Size of each connection's reusable read buffer (Redis's PROTO_IOBUF_LEN). */
 export const READ_BUFFER_SIZE = 16 * 1024;
+
+/** Initial size of each connection's reply buffers. */
+const REPLY_BUFFER_SIZE = 4096;
+
+/** How long a client must be idle before the buffer of a long command is released (Redis: 2 s). */
+const QUERY_BUFFER_IDLE_MS = 2000;
 
 /** Why a connection loop ended. */
 export type CloseReason =
@@ -56,7 +63,7 @@ export type CloseReason =
  * socket and calls {@linkcode Connection.run}. It is also the client's
  * {@linkcode ClientHandle}: commands reach it through `client.handle`.
  */
-export class Connection implements ClientHandle {
+export class Connection implements ClientHandle, ConnectionView {
   /** The client's state, shared with command handlers. */
   readonly client: ClientState;
   readonly #conn: Deno.Conn;
@@ -66,9 +73,9 @@ export class Connection implements ClientHandle {
   readonly #shutdown: watch.Receiver<boolean>;
   readonly #decoder = new Decoder();
   /** Where replies and pushes are appended. */
-  #enc = new Encoder({ initialCapacity: 4096 });
+  #enc = new Encoder({ initialCapacity: REPLY_BUFFER_SIZE });
   /** The other buffer: being written by a background flush, or idle. */
-  #spare = new Encoder({ initialCapacity: 4096 });
+  #spare = new Encoder({ initialCapacity: REPLY_BUFFER_SIZE });
   /** The background flush in progress, if any. */
   #writing: Promise<void> | undefined;
   /** Bytes of the background write not yet accepted by the socket. */
@@ -90,6 +97,20 @@ export class Connection implements ClientHandle {
   #draining = false;
   #killed = false;
   #closed = false;
+  /** Operator hooks: MONITOR, tracking, CLIENT PAUSE, slow log (see `commands/ops.ts`). */
+  readonly #ops: Ops;
+  /** The arguments of the command running or blocked (CLIENT LIST `argv-mem`). */
+  #args: Uint8Array[] | undefined;
+  /** Bytes of the input being processed (CLIENT LIST `qbuf`). */
+  #batchBytes = 0;
+  /** The most reply bytes one batch produced lately (CLIENT LIST `rbp`). */
+  #replyPeak = 0;
+  /** A command spanned reads: the decoder grew a buffer of its own, to release once idle. */
+  #bigQuery = false;
+  /** The most input held at once since the decoder's buffer was last released. */
+  #queryPeak = 0;
+  /** The timer that releases the decoder's buffer once the client is idle. */
+  #releaseTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * @param conn the accepted socket (owned from now on)
@@ -112,6 +133,38 @@ export class Connection implements ClientHandle {
     this.#table = server.commands;
     this.#ctx = { db, client, server };
     client.handle = this;
+    this.#ops = opsOf(server);
+    this.#ops.register(client, this);
+  }
+
+  /** CLIENT LIST `qbuf`: the input being processed, or the part of a command received so far. */
+  get queryBufferLength(): number {
+    return this.#batchBytes !== 0 ? this.#batchBytes : this.#decoder.pending;
+  }
+
+  /** CLIENT LIST `qbuf` + `qbuf-free`: the read buffer, or the decoder's own buffer while it holds a long command. */
+  get queryBufferCapacity(): number {
+    return this.#bigQuery ? Math.max(READ_BUFFER_SIZE, this.#queryPeak) : READ_BUFFER_SIZE;
+  }
+
+  /** CLIENT LIST `argv-mem`: the arguments of the command running or blocked. */
+  get currentArgs(): readonly Uint8Array[] | undefined {
+    return this.#args;
+  }
+
+  /** CLIENT LIST `rbs`: the reply buffer's size at rest. */
+  get replyBufferSize(): number {
+    return REPLY_BUFFER_SIZE;
+  }
+
+  /** CLIENT LIST `rbp`: the most reply bytes of one batch lately. */
+  get replyBufferPeak(): number {
+    return this.#replyPeak;
+  }
+
+  /** CLIENT LIST `events`: `w` while a write is in progress. */
+  get writing(): boolean {
+    return this.#writing !== undefined || this.#inflight > 0;
   }
 
   /** Bytes of output not written yet (replies and pushes). */
@@ -193,6 +246,7 @@ export class Connection implements ClientHandle {
     const log = server.log;
     const buf = new Uint8Array(READ_BUFFER_SIZE);
     const decoder = this.#decoder;
+    const ops = this.#ops;
     decoder.maxBufferLength = Infinity; // the query buffer limit is checked here, as Redis does
     let reason: CloseReason = "eof";
     try {
@@ -216,6 +270,7 @@ export class Connection implements ClientHandle {
             n = side === null ? null : side.length;
             chunk = side ?? buf;
           } else {
+            if (this.#bigQuery && this.#releaseTimer === undefined) this.#releaseQueryBuffer();
             n = await conn.read(buf);
             if (n !== null) stats.netInputBytes += n;
             chunk = buf;
@@ -229,6 +284,10 @@ export class Connection implements ClientHandle {
         }
         if (n === null) break;
         client.lastInteraction = Date.now();
+        if (decoder.pending + n > READ_BUFFER_SIZE) {
+          this.#bigQuery = true;
+          if (decoder.pending + n > this.#queryPeak) this.#queryPeak = decoder.pending + n;
+        }
         if (decoder.pending + n > settings.queryBufferLimit) {
           // Redis closes such a client without a reply.
           log.warn(
@@ -240,19 +299,41 @@ export class Connection implements ClientHandle {
         let protocolError = false;
         let blockAborted = false;
         this.#inBatch = true;
+        this.#batchBytes = decoder.pending + n;
         try {
           decoder.feed(chunk.subarray(0, n));
           for (;;) {
             const args = decoder.nextCommand();
             if (args === undefined) break;
             stats.commandsProcessed++;
+            this.#args = args;
+            const watching = ops.watching;
+            if (watching) {
+              // CLIENT PAUSE: wait (replies so far are written meanwhile)
+              let wait = ops.before(client, args);
+              while (wait !== undefined) {
+                if (await this.#awaitBlocked(wait) === BLOCK_ABORTED) break;
+                wait = ops.before(client, args);
+              }
+              if (wait !== undefined || this.#closed) {
+                blockAborted = true;
+                break;
+              }
+            }
             const previous = client.lastCommand;
+            const txn = client.multi;
             client.lastCommand = undefined;
             const started = performance.now();
             let reply = execute(table, ctx, args);
-            const ran = client.lastCommand as ResolvedCommand | undefined;
+            let ran = client.lastCommand as ResolvedCommand | undefined;
             const ns = (performance.now() - started) * 1e6;
             if (ran === undefined) client.lastCommand = previous;
+            else if (!isNamedBy(ran, args[0])) {
+              // EXEC and scripts run other commands: the one run is the one asked for
+              ran = table.lookup(args) as ResolvedCommand;
+              client.lastCommand = ran;
+            }
+            if (watching || ops.watching) ops.after(client, ran, args, reply);
             if (reply instanceof Promise) {
               const r = await this.#awaitBlocked(reply);
               if (r === BLOCK_ABORTED) {
@@ -262,8 +343,13 @@ export class Connection implements ClientHandle {
               reply = r;
             }
             this.#count(ran, ns, reply, args);
+            if (txn !== undefined && ran?.name === "exec" && Array.isArray(reply)) {
+              this.#countQueued(txn, reply);
+            }
             if (client.gate === 0 && !decoder.unauthenticated) this.#encode(reply);
             else this.#afterGated(reply);
+            if (ops.pendingCount !== 0) ops.deliver(client);
+            this.#args = undefined;
             if (client.closeAfterReply || this.#closed) break;
           }
         } catch (e) {
@@ -274,6 +360,8 @@ export class Connection implements ClientHandle {
           this.#encode(formatError(`ERR ${e.message}`));
         } finally {
           this.#inBatch = false;
+          this.#batchBytes = 0;
+          this.#args = undefined;
         }
         if (this.#closed || blockAborted) {
           reason = this.#killed
@@ -301,6 +389,7 @@ export class Connection implements ClientHandle {
               break;
             }
             const out = enc.take();
+            this.#replyPeak = out.length;
             const written = await conn.write(out);
             if (written < out.length) await writeAll(conn, out.subarray(written));
             stats.netOutputBytes += out.length;
@@ -329,6 +418,7 @@ export class Connection implements ClientHandle {
     } finally {
       server.blocking.cancel(client.id);
       releaseClient(client); // its MULTI and watched keys
+      ops.closed(client); // MONITOR, tracking, pause
 
       client.pubsub?.close(false);
       if (this.#writing !== undefined && !this.#closed) await this.#writing;
@@ -415,6 +505,9 @@ export class Connection implements ClientHandle {
    * for an unknown command).
    */
   #count(ran: ResolvedCommand | undefined, ns: number, reply: Frame, args: Uint8Array[]): void {
+    if (ns >= this.#ops.thresholdNs && ran !== undefined) {
+      this.#ops.slow(this.client, ran, args, ns);
+    }
     const cs = this.#server.commandStats;
     const failed = reply instanceof ReplyError;
     if (failed) cs.error(reply.message);
@@ -427,6 +520,41 @@ export class Connection implements ClientHandle {
         const m = /^ERR wrong number of arguments for '([^']*)' command$/.exec(reply.message);
         if (m !== null) cs.reject(m[1]);
       }
+    }
+  }
+
+  /**
+   * Releases the buffer the decoder grew for a command longer than the
+   * read buffer, once the client has been idle for a while (Redis's
+   * `clientsCronResizeQueryBuffer`): a client that once sent 1 MB does not
+   * keep 1 MB. Called when the loop starts waiting for input.
+   */
+  #releaseQueryBuffer(): void {
+    const decoder = this.#decoder;
+    this.#releaseTimer = setTimeout(() => {
+      this.#releaseTimer = undefined;
+      if (this.#closed || !this.#bigQuery) return;
+      const idle = Date.now() - this.client.lastInteraction >= QUERY_BUFFER_IDLE_MS;
+      if (idle && this.#reading && decoder.pending === 0) {
+        // nothing half-received: drop the decoder's buffers
+        decoder.reset();
+        this.#bigQuery = false;
+        this.#queryPeak = 0;
+      } else if (this.#reading) {
+        this.#releaseQueryBuffer();
+      }
+    }, QUERY_BUFFER_IDLE_MS);
+    Deno.unrefTimer(this.#releaseTimer);
+  }
+
+  /**
+   * INFO commandstats for the commands EXEC ran: a call each, failed when
+   * its reply is an error (their own times are part of EXEC's).
+   */
+  #countQueued(txn: NonNullable<ClientState["multi"]>, replies: Frame[]): void {
+    const cs = this.#server.commandStats;
+    for (let i = 0; i < txn.commands.length; i++) {
+      cs.countCall(txn.commands[i].fullName, replies[i] instanceof ReplyError);
     }
   }
 
@@ -527,6 +655,7 @@ export class Connection implements ClientHandle {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#releaseTimer);
     this.client.pubsub?.close(false);
     try {
       this.#conn.close();
@@ -534,6 +663,22 @@ export class Connection implements ClientHandle {
       // already closed
     }
   }
+}
+
+/**
+ * Whether the request's name (`args[0]`) is the command's own (or its
+ * container's), ASCII case-insensitively: false when the command that ran
+ * last was run by another (EXEC, EVAL).
+ */
+function isNamedBy(cmd: ResolvedCommand, name: Uint8Array): boolean {
+  const own = (cmd.parent ?? cmd).name;
+  if (own.length !== name.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    let c = name[i];
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== own.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** {@linkcode Connection}'s "the blocked command's connection ended" result. */

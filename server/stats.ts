@@ -5,8 +5,11 @@
  * (`ERR`, `WRONGTYPE`, ...), and a latency histogram per command from which
  * the percentiles of `latency-tracking-info-percentiles` are read.
  *
- * The histogram is log-linear (128 sub-buckets per power of two of
- * nanoseconds, under 1% error), allocated for a command on its first call.
+ * The histograms have the layout of Redis's HdrHistogram (2 significant
+ * figures: values below 256 ns exact, then 128 buckets per power of two, up
+ * to 1 second; a value is clamped into 1 ns .. 1 s, as Redis records it),
+ * so percentiles and LATENCY HISTOGRAM buckets are the values Redis would
+ * report. A command's histogram is allocated on its first call.
  *
  * @example
  * ```ts
@@ -19,50 +22,85 @@
  * @module
  */
 
-/** Values below this are counted exactly; above, 64 buckets per power of two (under 1.6% error). */
-const LINEAR = 128;
-const HALF = 64;
-/** Powers of two above {@linkcode LINEAR} covered (nanoseconds up to 2^47, about 39 hours). */
-const POWERS = 40;
-const SIZE = LINEAR + POWERS * HALF;
+/** Values below this are counted exactly (HdrHistogram's sub-bucket count for 2 significant figures). */
+const SUB_BUCKETS = 256;
+/** Buckets per power of two above {@linkcode SUB_BUCKETS}. */
+const HALF = 128;
+/** Largest value recorded (Redis's `LATENCY_HISTOGRAM_MAX_VALUE`: 1 s in ns). */
+const MAX_VALUE = 1_000_000_000;
+/** Powers of two above {@linkcode SUB_BUCKETS} up to {@linkcode MAX_VALUE}. */
+const POWERS = Math.ceil(Math.log2(MAX_VALUE)) - 7;
+const SIZE = SUB_BUCKETS + POWERS * HALF;
 
-/** A latency histogram of nanosecond values (HdrHistogram-like, log-linear). */
-class Histogram {
-  readonly counts = new Uint32Array(SIZE);
+/** A latency histogram of nanosecond values, laid out as Redis's HdrHistogram. */
+export class Histogram {
+  /** Counts per bucket. */
+  readonly counts: Uint32Array = new Uint32Array(SIZE);
+  /** Values recorded. */
   total = 0;
 
+  /** Records one value (clamped into 1 ns .. 1 s, as Redis does). */
   record(ns: number): void {
-    this.counts[Histogram.index(Math.max(0, Math.floor(ns)))]++;
+    const v = ns < 1 ? 1 : ns > MAX_VALUE ? MAX_VALUE : Math.floor(ns);
+    this.counts[Histogram.index(v)]++;
     this.total++;
   }
 
+  /** The bucket of a value. */
   static index(v: number): number {
-    if (v < LINEAR) return v;
-    const p = Math.floor(Math.log2(v)) - 6; // v / 2^p lies in [64, 128)
-    if (p > POWERS) return SIZE - 1;
-    const sub = Math.floor(v / 2 ** p);
-    return LINEAR + (p - 1) * HALF + (sub - HALF);
+    if (v < SUB_BUCKETS) return v;
+    const m = Math.floor(Math.log2(v)); // v lies in [2^m, 2^(m+1)), m >= 8
+    const width = 2 ** (m - 7);
+    return SUB_BUCKETS + (m - 8) * HALF + Math.floor((v - 2 ** m) / width);
   }
 
-  /** The highest value of bucket `i` (as HdrHistogram reports a percentile). */
+  /** The lowest value of bucket `i`. */
+  static lowest(i: number): number {
+    if (i < SUB_BUCKETS) return i;
+    const k = i - SUB_BUCKETS;
+    const m = Math.floor(k / HALF) + 8;
+    return 2 ** m + (k % HALF) * 2 ** (m - 7);
+  }
+
+  /** The highest value of bucket `i` (HdrHistogram's highest equivalent value). */
   static highest(i: number): number {
-    if (i < LINEAR) return i;
-    const k = i - LINEAR;
-    const p = Math.floor(k / HALF) + 1;
-    const sub = (k % HALF) + HALF;
-    return (sub + 1) * 2 ** p - 1;
+    if (i < SUB_BUCKETS) return i;
+    const m = Math.floor((i - SUB_BUCKETS) / HALF) + 8;
+    return Histogram.lowest(i) + 2 ** (m - 7) - 1;
   }
 
-  /** The value at `percentile` (0..100). */
+  /** The value at `percentile` (0..100), as `hdr_value_at_percentile`. */
   at(percentile: number): number {
     if (this.total === 0) return 0;
-    const rank = Math.max(1, Math.ceil((percentile / 100) * this.total));
+    const p = percentile < 100 ? percentile : 100;
+    const rank = Math.max(1, Math.floor((p / 100) * this.total + 0.5));
     let seen = 0;
     for (let i = 0; i < this.counts.length; i++) {
       seen += this.counts[i];
-      if (seen >= rank) return Histogram.highest(i);
+      if (seen >= rank) return percentile === 0 ? Histogram.lowest(i) : Histogram.highest(i);
     }
     return 0;
+  }
+
+  /**
+   * LATENCY HISTOGRAM's cumulative distribution: for each power of two of
+   * nanoseconds from 1024 (HdrHistogram's logarithmic iteration), the
+   * bucket's highest value in whole microseconds and the number of values
+   * up to it, where that number grew.
+   */
+  cumulative(): [number, number][] {
+    const out: [number, number][] = [];
+    let seen = 0;
+    let previous = 0;
+    let i = 0;
+    for (let level = 1024; seen < this.total; level *= 2) {
+      const last = Histogram.index(Math.min(level, MAX_VALUE));
+      for (; i <= last; i++) seen += this.counts[i];
+      if (seen > previous) out.push([Math.floor(Histogram.highest(last) / 1000), seen]);
+      previous = seen;
+      if (level >= MAX_VALUE) break;
+    }
+    return out;
   }
 }
 
@@ -110,6 +148,19 @@ export class CommandStats {
     if (this.latencyTracking) (e.histogram ??= new Histogram()).record(ns);
   }
 
+  /**
+   * A call of `name` run by EXEC: counted without a time of its own (the
+   * time is EXEC's).
+   */
+  countCall(name: string, failed: boolean): void {
+    const e = this.#entry(name);
+    e.calls++;
+    if (failed) {
+      e.failed++;
+      this.failedCalls++;
+    }
+  }
+
   /** A call of `name` refused before it ran (wrong arity, NOAUTH, ...). */
   reject(name: string): void {
     this.#entry(name).rejected++;
@@ -131,6 +182,12 @@ export class CommandStats {
     this.errorReplies = 0;
     this.rejectedCalls = 0;
     this.failedCalls = 0;
+  }
+
+  /** The latency histogram of a command (full name), if it has recorded calls. */
+  histogramOf(name: string): Histogram | undefined {
+    const h = this.#commands.get(name)?.histogram;
+    return h !== undefined && h.total > 0 ? h : undefined;
   }
 
   /** INFO commandstats lines (`cmdstat_<name>:calls=..`). */
@@ -169,7 +226,8 @@ export class CommandStats {
   }
 }
 
-/** A percentile as Redis prints it in a field name: `50`, `99`, `99.9`. */
+/** A percentile as Redis prints it in a field name: C's `%f` without trailing zeros (`99.9`). */
 function formatPercentile(p: number): string {
-  return String(Number(p.toFixed(3)));
+  const s = p.toFixed(6);
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }

@@ -50,6 +50,7 @@ import {
 } from "../args.ts";
 import { checkPassword, isDefaultUser, WRONGPASS_TEXT } from "../auth.ts";
 import { REDIS_VERSION } from "./server.ts";
+import { type Ops, opsOf } from "./ops.ts";
 
 const WRONGPASS = new ReplyError(WRONGPASS_TEXT);
 const AUTH_WITHOUT_PASSWORD = new ReplyError(
@@ -163,6 +164,7 @@ const reset: Handler = (ctx) => {
   client.name = "";
   client.replyFlags = 0;
   refreshGate(client);
+  opsOf(ctx.server).resetClient(client); // MONITOR, tracking, NO-EVICT
   return RESET;
 };
 
@@ -199,25 +201,91 @@ function typeOfClient(c: ClientState): ClientType {
   return c.pubsub !== undefined && c.pubsub.count > 0 ? "pubsub" : "normal";
 }
 
+/** The memory CLIENT LIST counts for a command's arguments: their bytes. */
+function argvBytes(args: readonly Uint8Array[] | undefined): number {
+  let n = 0;
+  if (args !== undefined) { for (const a of args) n += a.length; }
+  return n;
+}
+
+/** CLIENT LIST `multi-mem`: the queued commands' argument bytes plus one pointer per argument, as Redis counts. */
+function multiBytes(c: ClientState): number {
+  const t = c.multi;
+  if (t === undefined) return 0;
+  let n = 0;
+  for (const args of t.args) n += argvBytes(args) + 8 * args.length;
+  return n;
+}
+
+/** CLIENT LIST `flags`, in Redis 7.0's order. */
+function clientFlags(c: ClientState, ops: Ops, blocked: boolean): string {
+  let f = "";
+  if (ops.monitors.has(c)) f += "O";
+  if (c.pubsub !== undefined && c.pubsub.count > 0) f += "P";
+  if (c.multi !== undefined) f += "x";
+  if (blocked || ops.paused.has(c)) f += "b";
+  const t = ops.tracking.stateOf(c);
+  if (t !== undefined) {
+    f += "t";
+    if (t.brokenRedirect) f += "R";
+    if (t.bcast) f += "B";
+  }
+  if (c.watch?.dirty) f += "d";
+  if (c.closeAfterReply) f += "c";
+  if (ops.noEvict.has(c.id)) f += "e";
+  return f === "" ? "N" : f;
+}
+
 /**
- * One CLIENT LIST / CLIENT INFO line, in Redis 7.0's field order. There is no file descriptor to show: `fd=-1`.
+ * One CLIENT LIST / CLIENT INFO line, with Redis 7.0's fields in its order
+ * and their meanings here: `qbuf` the input being processed (or the part
+ * of a command received so far), `qbuf-free` the rest of the query buffer,
+ * `argv-mem` the bytes of the arguments of the command running or
+ * blocked, `multi` and `multi-mem` the commands queued by MULTI, `rbs`
+ * and `rbp` the reply buffer's size and the most one batch of replies
+ * took, `obl` the pending output held in it, `oll` and `omem` the blocks
+ * and bytes beyond it, `tot-mem` the sum of these buffers, `events` `r`
+ * (and `w` while a write is in progress), `redir` the tracking redirect.
+ * There is no file descriptor to show: `fd=-1`.
  */
-export function clientInfoLine(c: ClientState, now = Date.now()): string {
+export function clientInfoLine(
+  c: ClientState,
+  ops: Ops,
+  now = Date.now(),
+  blocked = false,
+): string {
+  const view = ops.viewOf(c);
   const sub = c.pubsub;
-  const subscribed = sub !== undefined && sub.count > 0;
-  const qbuf = c.handle.inputLength;
-  const omem = c.handle.outputLength;
+  const qbuf = view?.queryBufferLength ?? c.handle.inputLength;
+  const qcap = Math.max(qbuf, view?.queryBufferCapacity ?? qbuf);
+  const argvMem = argvBytes(view?.currentArgs);
+  const multiMem = multiBytes(c);
+  const rbs = view?.replyBufferSize ?? 0;
+  const pending = c.handle.outputLength;
+  const obl = Math.min(pending, rbs);
+  const omem = pending - obl;
+  const oll = Math.ceil(omem / 16384);
+  const tracking = ops.tracking.stateOf(c);
   return `id=${c.id} addr=${c.addr} laddr=${c.laddr} fd=-1 name=${c.name} age=${
     Math.floor((now - c.connectedAt) / 1000)
   } idle=${Math.floor(Math.max(0, now - c.lastInteraction) / 1000)} flags=${
-    subscribed ? "P" : "N"
-  } db=${c.db} sub=${sub?.channelCount ?? 0} psub=${
-    sub?.patternCount ?? 0
-  } ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=${
-    Math.max(0, 16384 - qbuf)
-  } argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=${omem} tot-mem=${
-    16384 + qbuf + omem
-  } events=r cmd=${c.lastCommand?.fullName ?? "NULL"} user=default redir=-1 resp=${c.protocol}`;
+    clientFlags(c, ops, blocked)
+  } db=${c.db} sub=${sub?.channelCount ?? 0} psub=${sub?.patternCount ?? 0} ssub=0 multi=${
+    c.multi?.commands.length ?? -1
+  } qbuf=${qbuf} qbuf-free=${
+    qcap - qbuf
+  } argv-mem=${argvMem} multi-mem=${multiMem} rbs=${rbs} rbp=${
+    view?.replyBufferPeak ?? 0
+  } obl=${obl} oll=${oll} omem=${omem} tot-mem=${qcap + argvMem + multiMem + rbs + omem} events=${
+    view?.writing ? "rw" : "r"
+  } cmd=${c.lastCommand?.fullName ?? "NULL"} user=default redir=${
+    tracking === undefined ? -1 : tracking.redirect
+  } resp=${c.protocol}`;
+}
+
+/** The CLIENT LIST line of `c` in the server of `ctx`. */
+function infoLine(ctx: Context, c: ClientState, now: number): string {
+  return clientInfoLine(c, opsOf(ctx.server), now, ctx.server.blocking.isBlocked(c.id));
 }
 
 function verbatim(text: string): VerbatimString {
@@ -300,12 +368,42 @@ const clientList: Handler = (ctx, args) => {
   } else {
     clients = [...ctx.server.clients.values()];
   }
-  return verbatim(clients.map((c) => clientInfoLine(c, now) + "\n").join(""));
+  return verbatim(clients.map((c) => infoLine(ctx, c, now) + "\n").join(""));
 };
 
-/** `ON|OFF` switches that change nothing here (CLIENT NO-EVICT, NO-TOUCH). */
-const onOff: Handler = (_ctx, args) =>
-  isOption(args[2], "on") || isOption(args[2], "off") ? OK : SYNTAX_ERROR;
+/** CLIENT NO-EVICT ON|OFF: the `e` flag (there is no client eviction here to protect from). */
+const noEvict: Handler = (ctx, args) => {
+  const set = opsOf(ctx.server).noEvict;
+  if (isOption(args[2], "on")) set.add(ctx.client.id);
+  else if (isOption(args[2], "off")) set.delete(ctx.client.id);
+  else return SYNTAX_ERROR;
+  return OK;
+};
+
+/** CLIENT PAUSE timeout [WRITE|ALL]. */
+const clientPause: Handler = (ctx, args) => {
+  if (args.length > 4) {
+    return formatError(
+      `ERR unknown subcommand or wrong number of arguments for '${
+        cText(args[1], 128)
+      }'. Try CLIENT HELP.`,
+    );
+  }
+  let all = true;
+  if (args.length === 4) {
+    if (isOption(args[3], "write")) all = false;
+    else if (!isOption(args[3], "all")) {
+      return new ReplyError("ERR CLIENT PAUSE mode must be WRITE or ALL");
+    }
+  }
+  const ms = int64Arg(args[2], TIMEOUT_NOT_INTEGER);
+  if (ms < 0) return new ReplyError("ERR timeout is negative");
+  const end = ms === 0 ? 0 : Date.now() + Number(ms);
+  opsOf(ctx.server).pause(end, all);
+  return OK;
+};
+
+const TIMEOUT_NOT_INTEGER = new ReplyError("ERR timeout is not an integer or out of range");
 
 const clientReply: Handler = (ctx, args) => {
   const client = ctx.client;
@@ -426,10 +524,19 @@ export const connectionHandlers: HandlerMap = {
   },
   "client|getname": (ctx) => ctx.client.name === "" ? null : ctx.client.name,
   "client|unblock": clientUnblock,
-  "client|info": (ctx) => verbatim(clientInfoLine(ctx.client) + "\n"),
+  "client|info": (ctx) => verbatim(infoLine(ctx, ctx.client, Date.now()) + "\n"),
   "client|list": clientList,
   "client|kill": clientKill,
   "client|reply": clientReply,
-  "client|no-evict": onOff,
+  "client|no-evict": noEvict,
+  "client|pause": clientPause,
+  "client|unpause": (ctx) => {
+    opsOf(ctx.server).unpause();
+    return OK;
+  },
+  "client|tracking": (ctx, args) => opsOf(ctx.server).tracking.command(ctx.client, args),
+  "client|trackinginfo": (ctx) => opsOf(ctx.server).tracking.info(ctx.client),
+  "client|getredir": (ctx) => opsOf(ctx.server).tracking.getRedirect(ctx.client),
+  "client|caching": (ctx, args) => opsOf(ctx.server).tracking.caching(ctx.client, args[2]),
   "client|help": () => CLIENT_HELP,
 };

@@ -19,6 +19,7 @@ import {
 import { cloneValue, typeOf } from "../db/keyspace.ts";
 import { NOTIFY_GENERIC } from "../db/notify.ts";
 import { globMatch, isMatchAll } from "../glob.ts";
+import { opsOf } from "./ops.ts";
 
 const SAME_OBJECT = new ReplyError("ERR source and destination objects are the same");
 
@@ -76,6 +77,7 @@ function flush(ctx: Context, args: Uint8Array[]): Frame {
   if (args.length === 2 && !isOption(args[1], "async") && !isOption(args[1], "sync")) {
     return SYNTAX_ERROR;
   }
+  opsOf(ctx.server).tracking.flushed(); // tracking clients get a null invalidation
   ctx.db.clear();
   return OK;
 }

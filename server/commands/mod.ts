@@ -32,6 +32,7 @@ import { objectHandlers } from "./object.ts";
 import { clusterHandlers } from "./cluster.ts";
 import { transactionHandlers } from "./transactions.ts";
 import { scriptingHandlers } from "./scripting.ts";
+import { operatorHandlers } from "./ops.ts";
 
 /** Every family's handlers, in the order COMMAND lists them. */
 export const FAMILY_HANDLERS: readonly HandlerMap[] = [
@@ -50,6 +51,7 @@ export const FAMILY_HANDLERS: readonly HandlerMap[] = [
   transactionHandlers,
   scriptingHandlers,
   clusterHandlers,
+  operatorHandlers,
 ];
 
 function fromMeta(

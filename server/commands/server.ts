@@ -15,7 +15,8 @@ import {
   SimpleString,
   VerbatimString,
 } from "../../resp/frame.ts";
-import { fromUtf8, toBinary, utf8 } from "../../resp/bytes.ts";
+import { fromBinary, fromUtf8, toBinary, utf8 } from "../../resp/bytes.ts";
+import { globMatch } from "../glob.ts";
 import {
   type CommandTable,
   type Context,
@@ -28,75 +29,30 @@ import {
 import denoConfig from "../../deno.json" with { type: "json" };
 import process from "node:process";
 import type { ConfigParam } from "../config.ts";
+import {
+  type Binding,
+  buildParams,
+  formatPercentile,
+  memtoull,
+  numericValidator,
+  type ParamSpec,
+  parsePercentiles,
+  procTitleValidator,
+  splitWords,
+  string2ll,
+  type TableParam,
+  type Validated,
+  validateHostname,
+  validateOomScoreAdjValues,
+  validateSave,
+} from "./config_params.ts";
+import { opsOf } from "./ops.ts";
+import { parseScore } from "../types/zset_double.ts";
 import { cText, formatError, SYNTAX_ERROR } from "../args.ts";
 import { setRequirePass } from "../auth.ts";
 import { keysOf } from "./meta.ts";
 import type { EncodingLimits } from "../types/limits.ts";
-import {
-  formatNotifyFlags,
-  NOTIFY_FLAGS_ERROR,
-  notifyHook,
-  parseNotifyFlags,
-} from "../db/notify.ts";
-
-const MEMORY_UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  k: 1000,
-  kb: 1024,
-  m: 1000 ** 2,
-  mb: 1024 ** 2,
-  g: 1000 ** 3,
-  gb: 1024 ** 3,
-};
-
-/** Parses Redis's memory notation (`1gb`, `512mb`, `100`); undefined when invalid. */
-export function parseMemory(text: string): number | undefined {
-  const m = /^(\d+)([a-z]*)$/i.exec(text);
-  if (!m) return undefined;
-  const unit = MEMORY_UNITS[m[2].toLowerCase()];
-  if (unit === undefined) return undefined;
-  return Number(m[1]) * unit;
-}
-
-function integer(text: string, min: number | bigint, max: number | bigint): number | string {
-  if (!/^-?\d+$/.test(text)) return "argument couldn't be parsed into an integer";
-  const v = BigInt(text);
-  if (v < BigInt(min) || v > BigInt(max)) {
-    return `argument must be between ${min} and ${max} inclusive`;
-  }
-  return Number(v);
-}
-
-function memory(text: string, min: number): number | string {
-  const n = parseMemory(text);
-  if (n === undefined) return "argument must be a memory value";
-  if (n < min) return `argument must be between ${min} and 9223372036854775807 inclusive`;
-  return n;
-}
-
-/** A parameter with a fixed value that CONFIG SET refuses. */
-function constant(name: string, value: string): ConfigParam {
-  return { name, get: () => value };
-}
-
-/** A free-form string parameter that CONFIG SET stores (and nothing reads). */
-function stored(name: string, initial: string, valid?: (v: string) => string | undefined) {
-  let value = initial;
-  return {
-    name,
-    get: () => value,
-    set(v: string) {
-      const err = valid?.(v);
-      if (err !== undefined) return err;
-      value = v;
-      return undefined;
-    },
-  } satisfies ConfigParam;
-}
-
-const yesNo = (v: string) =>
-  v === "yes" || v === "no" ? undefined : "argument must be 'yes' or 'no'";
+import { formatNotifyFlags, NOTIFY_FLAGS_ERROR, parseNotifyFlags } from "../db/notify.ts";
 
 const CLASS_NAMES: Record<string, "normal" | "replica" | "pubsub" | undefined> = {
   normal: "normal",
@@ -114,174 +70,202 @@ function formatOutputLimits(limits: ServerSettings["outputLimits"]): string {
 }
 
 /**
- * Parses and applies a `client-output-buffer-limit` value (Redis's
- * `<class> <hard> <soft> <seconds>` groups; unnamed classes keep their
- * limits). Returns Redis's error text, or undefined once applied.
+ * Parses a `client-output-buffer-limit` value (Redis's `<class> <hard>
+ * <soft> <seconds>` groups, words split at single spaces; classes not
+ * named keep their limits). Returns the new limits or Redis's error text.
  */
-function setOutputLimits(
+function parseOutputLimits(
   limits: ServerSettings["outputLimits"],
   value: string,
-): string | undefined {
-  const words = value.split(" ").filter((w) => w !== "");
+): ServerSettings["outputLimits"] | string {
+  const words = splitWords(value);
   if (words.length % 4 !== 0) return "Wrong number of arguments in buffer limit configuration.";
-  const parsed: [keyof typeof limits, OutputLimit][] = [];
+  const out = { ...limits };
   for (let i = 0; i < words.length; i += 4) {
     const cls = CLASS_NAMES[words[i].toLowerCase()];
     if (cls === undefined) {
       return "Invalid client class specified in buffer limit configuration.";
     }
-    const hard = parseMemory(words[i + 1]);
-    const soft = parseMemory(words[i + 2]);
-    const seconds = /^\d+$/.test(words[i + 3]) ? Number(words[i + 3]) : undefined;
-    if (hard === undefined || soft === undefined || seconds === undefined) {
+    const hard = memtoull(words[i + 1]);
+    const soft = memtoull(words[i + 2]);
+    const seconds = string2ll(words[i + 3]);
+    if (hard === undefined || soft === undefined || seconds === undefined || seconds < 0n) {
       return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
     }
-    parsed.push([cls, { hard, soft, softSeconds: seconds }]);
+    out[cls] = { hard: Number(hard), soft: Number(soft), softSeconds: Number(seconds) };
   }
-  for (const [cls, limit] of parsed) limits[cls] = limit;
-  return undefined;
+  return out;
+}
+
+/** A `Validated` from a parser returning a value or an error text. */
+function validated<T>(r: T | string, show: (v: T) => string): Validated {
+  return typeof r === "string" ? { error: r } : { value: show(r) };
+}
+
+/** Integer validation with a range of our own (Redis's numeric configs). */
+function intRange(min: number, max: number): (text: string) => Validated {
+  const spec: ParamSpec = { name: "", default: "0", mode: "mutable", type: "int" };
+  return numericValidator({ ...spec, min: String(min), max: String(max) });
 }
 
 /**
- * The configuration parameters, bound to the live server state: those the
- * server acts on (`maxclients`, `requirepass`, `notify-keyspace-events`,
- * `client-output-buffer-limit`, `proto-max-bulk-len`,
- * `client-query-buffer-limit`, `timeout`) and those an in-memory server
- * only reports: `save` is empty and `appendonly` is `no`, as for a Redis
- * without persistence (redis-benchmark asks for both).
+ * The configuration parameters: every parameter of Redis 7.0.15 (from
+ * `config_table.json`), validated and shown as Redis does. Those bound
+ * here act on the server; the others are accepted, remembered and
+ * ignored (see {@linkcode IGNORED_PARAMS}).
  */
 export function configParams(state: ServerState): ConfigParam[] {
   const settings = state.settings;
-  return [
-    stored("save", ""),
-    stored("appendonly", "no", yesNo),
-    {
-      name: "maxclients",
-      get: () => String(settings.maxClients),
-      set(v) {
-        const n = integer(v, 1, 4294967295);
-        if (typeof n === "string") return n;
-        settings.maxClients = n;
-        return undefined;
-      },
+  const ops = opsOf(state);
+  const stats = state.commandStats;
+  const limits = state.db.limits;
+  ops.setNotifyFlags(settings.notifyFlags);
+  const num = (get: () => number, set: (n: number) => void): Binding => ({
+    get: () => String(get()),
+    apply: (_v, n) => {
+      set(Number(n));
+      return undefined;
     },
-    {
-      name: "requirepass",
+  });
+  const encoding = (field: keyof EncodingLimits): Binding =>
+    num(() => limits[field], (n) => (limits[field] = n));
+  let hz = 10;
+  const bindings: Record<string, Binding> = {
+    maxclients: num(() => settings.maxClients, (n) => (settings.maxClients = n)),
+    requirepass: {
       get: () => settings.requirePass,
-      set(v) {
+      apply: (v) => {
         setRequirePass(settings, v);
         return undefined;
       },
     },
-    {
-      name: "notify-keyspace-events",
+    "notify-keyspace-events": {
+      validate: (text) =>
+        validated(parseNotifyFlags(text) ?? NOTIFY_FLAGS_ERROR, formatNotifyFlags),
       get: () => formatNotifyFlags(settings.notifyFlags),
-      set(v) {
-        const flags = parseNotifyFlags(v);
-        if (flags === undefined) return NOTIFY_FLAGS_ERROR;
-        settings.notifyFlags = flags;
-        state.db.notify = notifyHook(flags, state.pubsub) ?? NO_NOTIFY;
+      apply: (v) => {
+        settings.notifyFlags = parseNotifyFlags(v)!;
+        ops.setNotifyFlags(settings.notifyFlags);
         return undefined;
       },
     },
-    {
-      name: "client-output-buffer-limit",
+    "client-output-buffer-limit": {
+      validate: (text) =>
+        validated(parseOutputLimits(settings.outputLimits, text), formatOutputLimits),
       get: () => formatOutputLimits(settings.outputLimits),
-      set: (v) => setOutputLimits(settings.outputLimits, v),
-    },
-    {
-      name: "proto-max-bulk-len",
-      get: () => String(settings.protoMaxBulkLen),
-      set(v) {
-        const n = memory(v, 1024 * 1024);
-        if (typeof n === "string") return n;
-        settings.protoMaxBulkLen = n;
+      apply: (_v, _n, text) => {
+        settings.outputLimits = parseOutputLimits(
+          settings.outputLimits,
+          text,
+        ) as typeof settings.outputLimits;
         return undefined;
       },
     },
-    {
-      name: "client-query-buffer-limit",
-      get: () => String(settings.queryBufferLimit),
-      set(v) {
-        const n = memory(v, 1024 * 1024);
-        if (typeof n === "string") return n;
-        settings.queryBufferLimit = n;
+    "proto-max-bulk-len": num(
+      () => settings.protoMaxBulkLen,
+      (n) => (settings.protoMaxBulkLen = n),
+    ),
+    "client-query-buffer-limit": num(
+      () => settings.queryBufferLimit,
+      (n) => (settings.queryBufferLimit = n),
+    ),
+    timeout: num(() => settings.timeout, (n) => (settings.timeout = n)),
+    "hash-max-listpack-entries": encoding("hashMaxListpackEntries"),
+    "hash-max-listpack-value": encoding("hashMaxListpackValue"),
+    "set-max-intset-entries": encoding("setMaxIntsetEntries"),
+    "zset-max-listpack-entries": encoding("zsetMaxListpackEntries"),
+    "zset-max-listpack-value": encoding("zsetMaxListpackValue"),
+    "list-max-listpack-size": encoding("listMaxListpackSize"),
+    "list-compress-depth": encoding("listCompressDepth"),
+    // the listener cannot move: CONFIG SET port is refused as immutable
+    port: { get: () => String(settings.port), immutable: true },
+    bind: {
+      get: () => settings.host,
+      apply: (v) => (v === settings.host ? undefined : "Failed to bind to specified addresses."),
+    },
+    "tls-port": {
+      validate: intRange(0, 65535),
+      apply: (_v, n) =>
+        n === 0n ? undefined : "Unable to update TLS configuration. Check server logs.",
+    },
+    "cluster-announce-port": { validate: intRange(0, 65535) },
+    "cluster-announce-hostname": { validate: validateHostname },
+    "cluster-enabled": { get: () => (settings.clusterEnabled ? "yes" : "no") },
+    databases: { initial: "1" },
+    dir: { initial: currentDir() },
+    save: { validate: validateSave, initial: "" },
+    "oom-score-adj-values": { validate: validateOomScoreAdjValues },
+    "proc-title-template": {
+      validate: procTitleValidator(() => ({
+        "listen-addr": `${settings.host}:${settings.port}`,
+        "server-mode": settings.clusterEnabled ? "[cluster]" : "",
+        port: String(settings.port),
+        "tls-port": "0",
+        unixsocket: "",
+        "config-file": "",
+      })),
+    },
+    hz: {
+      get: () => String(hz),
+      apply: (_v, n) => {
+        hz = Math.min(500, Math.max(1, Number(n)));
         return undefined;
       },
     },
-    {
-      name: "timeout",
-      get: () => String(settings.timeout),
-      set(v) {
-        const n = integer(v, 0, 2147483647);
-        if (typeof n === "string") return n;
-        settings.timeout = n;
+    "slowlog-log-slower-than": num(() => ops.slowlog.slowerThanUs, (n) => ops.setSlowerThan(n)),
+    "slowlog-max-len": num(() => ops.slowlog.maxLen, (n) => (ops.slowlog.maxLen = n)),
+    "latency-monitor-threshold": num(
+      () => ops.latency.thresholdMs,
+      (n) => ops.setLatencyThreshold(n),
+    ),
+    "latency-tracking": {
+      get: () => (stats.latencyTracking ? "yes" : "no"),
+      apply: (v) => {
+        stats.latencyTracking = v === "yes";
         return undefined;
       },
     },
-    ...encodingParams(state.db.limits),
-    { name: "port", get: () => String(settings.port) },
-    { name: "bind", get: () => settings.host },
-    constant("databases", "1"),
-    { name: "cluster-enabled", get: () => (settings.clusterEnabled ? "yes" : "no") },
-    stored("maxmemory", "0"),
-    stored("maxmemory-policy", "noeviction"),
-    stored("appendfsync", "everysec"),
-  ];
+    "latency-tracking-info-percentiles": {
+      validate: (text) =>
+        validated(
+          parsePercentiles(text, parseScore),
+          (list) => list.map(formatPercentile).join(" "),
+        ),
+      get: () => stats.percentiles.map(formatPercentile).join(" "),
+      apply: (_v, _n, text) => {
+        stats.percentiles = parsePercentiles(text, parseScore) as number[];
+        return undefined;
+      },
+    },
+    "tracking-table-max-keys": num(
+      () => ops.tracking.maxKeys,
+      (n) => (ops.tracking.maxKeys = n),
+    ),
+    "enable-debug-command": {},
+  };
+  return buildParams(bindings);
 }
 
-const NO_NOTIFY = () => {};
+/** The working directory (CONFIG GET dir), or "" without read permission. */
+function currentDir(): string {
+  try {
+    return Deno.cwd();
+  } catch {
+    return "";
+  }
+}
 
 /**
- * The thresholds of the compact encodings (`hash-max-listpack-entries`,
- * ...), with their `ziplist` aliases, Redis's ranges and error texts:
- * entries are integers, values are memory values (`1kb`).
+ * The parameters this server accepts and shows but does not act on: those
+ * of persistence, replication, TLS, eviction, threads, memory defrag and
+ * the other Redis internals that have no equivalent here.
  */
-function encodingParams(limits: EncodingLimits): ConfigParam[] {
-  const LONG_MAX = 9223372036854775807n;
-  const INT_MAX = 2147483647;
-  const param = (
-    name: string,
-    alias: string | undefined,
-    field: keyof EncodingLimits,
-    parse: (v: string) => number | string,
-  ): ConfigParam => ({
-    name,
-    aliases: alias === undefined ? undefined : [alias],
-    get: () => String(limits[field]),
-    set(v) {
-      const n = parse(v);
-      if (typeof n === "string") return n;
-      limits[field] = n;
-      return undefined;
-    },
-  });
-  const entries = (v: string) => integer(v, 0, LONG_MAX);
-  const bytes = (v: string) => memory(v, 0);
-  return [
-    param(
-      "hash-max-listpack-entries",
-      "hash-max-ziplist-entries",
-      "hashMaxListpackEntries",
-      entries,
-    ),
-    param("hash-max-listpack-value", "hash-max-ziplist-value", "hashMaxListpackValue", bytes),
-    param("set-max-intset-entries", undefined, "setMaxIntsetEntries", entries),
-    param(
-      "zset-max-listpack-entries",
-      "zset-max-ziplist-entries",
-      "zsetMaxListpackEntries",
-      entries,
-    ),
-    param("zset-max-listpack-value", "zset-max-ziplist-value", "zsetMaxListpackValue", bytes),
-    param(
-      "list-max-listpack-size",
-      "list-max-ziplist-size",
-      "listMaxListpackSize",
-      (v) => integer(v, -INT_MAX - 1, INT_MAX),
-    ),
-    param("list-compress-depth", undefined, "listCompressDepth", (v) => integer(v, 0, INT_MAX)),
-  ];
+export function ignoredParams(state: ServerState): string[] {
+  const out: string[] = [];
+  for (const p of state.config) {
+    if (!(p as TableParam).bound) out.push(p.name);
+  }
+  return out;
 }
 
 /** `name`: the client's argument as binary text ({@linkcode cText}), or a parameter's name. */
@@ -449,7 +433,7 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["client_recent_max_input_buffer", maxIn],
       ["client_recent_max_output_buffer", maxOut],
       ["blocked_clients", ctx.server.blocking.blockedClients],
-      ["tracking_clients", 0],
+      ["tracking_clients", opsOf(ctx.server).tracking.clientCount],
       ["clients_in_timeout_table", ctx.server.blocking.withTimeout],
     ];
   }],
@@ -514,6 +498,9 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["pubsubshard_channels", 0],
       ["latest_fork_usec", 0],
       ["total_forks", 0],
+      ["tracking_total_keys", opsOf(ctx.server).tracking.totalKeys],
+      ["tracking_total_items", opsOf(ctx.server).tracking.totalItems],
+      ["tracking_total_prefixes", opsOf(ctx.server).tracking.totalPrefixes],
       ["unexpected_error_replies", 0],
       ["total_error_replies", ctx.server.commandStats.errorReplies],
       ["client_output_buffer_limit_disconnections", stats.outputLimitDisconnections],
@@ -595,23 +582,29 @@ function systemMemory(): number {
 /** The server command family. */
 export const serverHandlers: HandlerMap = {
   "config|get": (ctx, args) => {
+    // Redis collects the matches in a dict keyed by name (any case): the
+    // first spelling of a name wins, aliases are names of their own
     const config = ctx.server.config;
-    const seen = new Set<string>();
-    const entries: [Frame, Frame][] = [];
+    const seen = new Map<string, [string, ConfigParam]>();
     for (let i = 2; i < args.length; i++) {
       if (hasGlob(args[i])) {
-        for (const [name, value] of config.match(args[i])) {
-          if (seen.has(name)) continue;
-          seen.add(name);
-          entries.push([name, value]);
+        for (const p of config) {
+          for (const name of [p.name, ...(p.aliases ?? [])]) {
+            if (!seen.has(name) && globMatch(args[i], fromBinary(name), true)) {
+              seen.set(name, [name, p]);
+            }
+          }
         }
       } else {
-        const p = config.get(toBinary(args[i]));
-        if (p === undefined || seen.has(p.name)) continue;
-        seen.add(p.name);
-        entries.push([args[i], p.get()]);
+        const given = toBinary(args[i]);
+        const p = config.get(given);
+        if (p !== undefined && !seen.has(given.toLowerCase())) {
+          seen.set(given.toLowerCase(), [given, p]);
+        }
       }
     }
+    const entries: [Frame, Frame][] = [];
+    for (const [name, p] of seen.values()) entries.push([fromBinary(name), p.get()]);
     return new RespMap(entries);
   },
   "config|set": (ctx, args) => {
@@ -619,21 +612,26 @@ export const serverHandlers: HandlerMap = {
     const config = ctx.server.config;
     // check every name first, as Redis does (the first problem is reported) ...
     const params: ConfigParam[] = [];
+    const names: string[] = [];
     for (let i = 2; i < args.length; i += 2) {
       const name = cText(args[i]);
-      const p = config.get(toBinary(args[i]));
+      const p = config.get(toBinary(args[i])) as TableParam | undefined;
       if (p === undefined) {
         return formatError(
           `ERR Unknown option or number of arguments for CONFIG SET - '${name}'`,
         );
       }
+      const lower = toBinary(args[i]).toLowerCase();
       const problem = p.set === undefined
         ? "can't set immutable config"
-        : params.includes(p)
+        : p.protected
+        ? "can't set protected config"
+        : names.includes(lower)
         ? "duplicate parameter"
         : undefined;
       if (problem !== undefined) return configSetError(name, problem);
       params.push(p);
+      names.push(lower);
     }
     // ... then apply them all, or none: a failure restores the values already set
     const previous = params.map((p) => p.get());
