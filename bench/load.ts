@@ -19,8 +19,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { RawClient } from "../tests/helpers.ts";
-import { Crowd } from "../tests/fuzz/crowd.ts";
+import { RawClient } from "../support/raw_client.ts";
+import { Crowd } from "../support/crowd.ts";
 import {
   type ChildServer,
   heapAfterGc,
@@ -28,7 +28,7 @@ import {
   startMeasured,
   startRedisLimited,
   startServe,
-} from "../tests/fuzz/processes.ts";
+} from "../support/child_servers.ts";
 import { printTable } from "./peers.ts";
 
 const { values } = parseArgs({

@@ -21,11 +21,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { startRedis, startServeProcess } from "../tests/helpers.ts";
+import { startRedis, startServeProcess } from "../support/servers.ts";
 import { fuzzableCommands } from "../tests/fuzz/spec.ts";
 import { formatRepro, REPRO_IMPORTS, runFuzz } from "../tests/fuzz/runner.ts";
 import { runProtocolFuzz } from "../tests/fuzz/protocol.ts";
-import { startMeasured } from "../tests/fuzz/processes.ts";
+import { startMeasured } from "../support/child_servers.ts";
 
 const USAGE = `usage: deno task fuzz [--seconds N] [--seed S] [--groups g1,g2] [--exclude c1,c2]
        deno task fuzz --protocol [--frames N] [--connections N] [--seed S]`;

@@ -8,8 +8,9 @@
  *   limit disconnects it, the other subscriber gets every message;
  * - a client that resets the connection in the middle of a pipeline;
  * - a client that half-closes after its commands: every reply, then EOF;
- * - stalled, reset and half-closed clients many times over: the server's
- *   heap after collection is back at its baseline;
+ * - stalled, reset and half-closed clients, and subscribers cut off by
+ *   their output buffer limit, many times over: the server's heap after
+ *   collection is back at its baseline;
  * - `maxclients` above the open-file limit is lowered with a warning
  *   (redis-server here; ours in `faults_pending.ts` until it does);
  * - accept errors (EMFILE) do not spin: the server backs off, then serves.
@@ -24,13 +25,14 @@
 import assert from "node:assert/strict";
 import { eachPeer, latin1, RawClient, startTestServer, waitFor } from "./helpers.ts";
 import { FaultProxy } from "./support/fault_proxy.ts";
-import { startMeasured, startRedisLimited, startServe } from "./fuzz/processes.ts";
+import { startMeasured, startRedisLimited, startServe } from "../support/child_servers.ts";
 import {
   halfClose,
   halfFrameStall,
   heapGrowth,
   onlyClientLeft,
   resetMidPipeline,
+  slowSubscribers,
 } from "./fuzz/faulty_clients.ts";
 import { BufferedClient, ConnectionError } from "../client/mod.ts";
 import { startServer } from "../server/mod.ts";
@@ -154,6 +156,27 @@ Deno.test({
       await onlyClientLeft(control, "every faulty client gone");
       for (const c of stallers) c.close();
       await control.call("DEL", "big", "hc:0", "hc:1", "hc:2");
+    });
+    assert.ok(
+      grew < 1024 * 1024,
+      `heap after collection grew by ${(grew / 1024).toFixed(0)} KB over three rounds ` +
+        `(baseline ${(baseline / 2 ** 20).toFixed(1)} MB)`,
+    );
+  },
+});
+
+Deno.test({
+  name: "after subscribers cut off by their output buffer limit, the heap is back at its baseline",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using srv = await startMeasured({ args: ["--log-level", "error"] });
+    await using control = await RawClient.connect(srv.port);
+    await control.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 262144 0 0");
+    const { grew, baseline } = await heapGrowth(srv.port, async () => {
+      const slow = await slowSubscribers(srv.port, control, 5);
+      await onlyClientLeft(control, "the slow subscribers gone");
+      for (const c of slow) c.close();
     });
     assert.ok(
       grew < 1024 * 1024,

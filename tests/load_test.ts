@@ -15,8 +15,8 @@
 
 import assert from "node:assert/strict";
 import { RawClient, waitFor } from "./helpers.ts";
-import { Crowd } from "./fuzz/crowd.ts";
-import { type ChildServer, startRedisLimited, startServe } from "./fuzz/processes.ts";
+import { Crowd } from "../support/crowd.ts";
+import { type ChildServer, startRedisLimited, startServe } from "../support/child_servers.ts";
 
 /** This process's open-file limit (Linux /proc), or undefined. */
 async function fdLimit(): Promise<number | undefined> {

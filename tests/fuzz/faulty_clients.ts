@@ -12,7 +12,7 @@
 
 import { RawClient, waitFor } from "../helpers.ts";
 import { cmds, concat, latin1 } from "../wire.ts";
-import { heapAfterGc } from "./processes.ts";
+import { heapAfterGc } from "../../support/child_servers.ts";
 
 /** The `connected_clients` field of INFO, asked on `c`. */
 export async function clientsConnected(c: RawClient): Promise<number> {

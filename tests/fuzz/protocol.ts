@@ -29,7 +29,7 @@
 import { RawClient, replyLength } from "../helpers.ts";
 import { cmd, concat, latin1 } from "../wire.ts";
 import { Random } from "./generator.ts";
-import { heapAfterGc, rssOf } from "./processes.ts";
+import { heapAfterGc, rssOf } from "../../support/child_servers.ts";
 
 const enc = new TextEncoder();
 

@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { runProtocolFuzz } from "./protocol.ts";
-import { startMeasured } from "./processes.ts";
+import { startMeasured } from "../../support/child_servers.ts";
 
 const SEED = Number(Deno.env.get("PROTOCOL_FUZZ_SEED") ?? 0x50_2026) >>> 0;
 const FRAMES = 40_000;

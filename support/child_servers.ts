@@ -13,7 +13,7 @@
  *
  * @example
  * ```ts ignore
- * import { startServe } from "./processes.ts";
+ * import { startServe } from "./child_servers.ts";
  * await using srv = await startServe({ fdLimit: 256, args: ["--max-clients", "10000"] });
  * console.log(srv.port, srv.output());
  * ```
@@ -21,8 +21,8 @@
  * @module
  */
 
-import { RawClient } from "../helpers.ts";
-import { freePort } from "../support/servers.ts";
+import { RawClient } from "./raw_client.ts";
+import { freePort } from "./servers.ts";
 
 /** A server child process. */
 export interface ChildServer extends AsyncDisposable {
@@ -44,7 +44,7 @@ export interface ChildOptions {
   readonly args?: readonly string[];
 }
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const MEASURED = new URL("./measured_server.ts", import.meta.url).pathname;
 
 function quote(s: string): string {
@@ -153,6 +153,7 @@ export async function startServe(options: ChildOptions = {}): Promise<ChildServe
       "run",
       "--allow-net",
       "--allow-env",
+      "--allow-read",
       MAIN,
       "serve",
       "--port",
@@ -182,6 +183,7 @@ export async function startMeasured(options: ChildOptions = {}): Promise<ChildSe
       "--v8-flags=--expose-gc",
       "--allow-net",
       "--allow-env",
+      "--allow-read",
       MEASURED,
       ...(options.args ?? []),
     ],

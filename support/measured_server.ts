@@ -7,7 +7,7 @@
  * tell.
  *
  * ```sh
- * deno run --v8-flags=--expose-gc --allow-net --allow-env tests/fuzz/measured_server.ts [--max-clients N]
+ * deno run --v8-flags=--expose-gc --allow-net --allow-env support/measured_server.ts [--max-clients N]
  * ```
  *
  * Prints `port <n>` on stdout once listening on 127.0.0.1 (a free port);
@@ -17,7 +17,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type Command, startServer } from "../../server/mod.ts";
+import { type Command, startServer } from "../server/mod.ts";
 
 /** The extra command's name. */
 export const HEAPSTAT = "heapstat";

@@ -18,8 +18,8 @@
  * @module
  */
 
-import { replyLength } from "../helpers.ts";
-import { cmds, latin1 } from "../wire.ts";
+import { replyLength } from "./raw_client.ts";
+import { cmds, latin1 } from "./wire.ts";
 
 /** Options of {@linkcode Crowd.open}. */
 export interface CrowdOptions {
