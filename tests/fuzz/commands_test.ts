@@ -34,6 +34,8 @@ const SUITE_GROUPS = [
   "generic",
   "hash",
   "set",
+  "sorted-set",
+  "list",
   "connection",
   "server",
   "pubsub",
