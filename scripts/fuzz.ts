@@ -81,6 +81,7 @@ if (values.protocol) {
     frames,
     connections,
     measureHeap: true,
+    settleMs: 10_000,
     log: (line) => console.log(line),
   });
   for (const p of r.problems) console.log(`problem: ${p}`);

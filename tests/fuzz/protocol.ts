@@ -52,6 +52,8 @@ export interface ProtocolFuzzOptions {
    * after garbage collection (`HEAPSTAT`) before and after the run.
    */
   readonly measureHeap?: boolean;
+  /** How long to watch resident memory settle after the run (default 2000 ms). */
+  readonly settleMs?: number;
   /** The most a connection may take to be answered and closed (default 30 s): a safety net. */
   readonly sessionTimeoutMs?: number;
 }
@@ -431,12 +433,14 @@ export async function runProtocolFuzz(options: ProtocolFuzzOptions): Promise<Pro
   const finalHeap = await heap();
   let final = 0;
   if (pid !== undefined) {
-    // the lowest of a few samples: a collection may run in between
+    // the lowest of the samples over `settleMs`: V8 hands freed pages back
+    // to the system only after a while idle
     final = Infinity;
-    for (let i = 0; i < 10; i++) {
+    const until = Date.now() + (options.settleMs ?? 2000);
+    do {
       final = Math.min(final, await rssOf(pid));
       await new Promise((r) => setTimeout(r, 200));
-    }
+    } while (Date.now() < until);
   }
   return {
     frames: sent,
