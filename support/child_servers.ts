@@ -245,12 +245,27 @@ export async function startRedisLimited(options: ChildOptions = {}): Promise<Chi
   throw new Error("could not start redis-server");
 }
 
-/** Resident memory of a process in bytes (Linux /proc), or 0 when unknown. */
+/**
+ * Resident memory of a process in bytes, or 0 when unknown: from
+ * `/proc/<pid>/status` (Linux; Deno lets only `--allow-all` read it), else
+ * from `ps -o rss=` (needs `--allow-run`).
+ */
 export async function rssOf(pid: number): Promise<number> {
   try {
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
     const m = /VmRSS:\s+(\d+) kB/.exec(status);
-    return m === null ? 0 : Number(m[1]) * 1024;
+    if (m !== null) return Number(m[1]) * 1024;
+  } catch {
+    // not readable here: ask ps
+  }
+  try {
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const kb = Number(new TextDecoder().decode(out.stdout).trim());
+    return Number.isFinite(kb) ? kb * 1024 : 0;
   } catch {
     return 0;
   }
