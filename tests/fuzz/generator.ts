@@ -214,6 +214,8 @@ export class Generator {
   #spec: CommandSpec | undefined;
 
   /**
+   * A generator drawing from `commands`.
+   *
    * @param seed the seed of the random stream
    * @param commands what may be sent (see `fuzzableCommands`)
    * @param options probabilities

@@ -126,7 +126,7 @@ function argFlags(map: RespMap): Set<string> {
 }
 
 /** The argument tree of a COMMAND DOCS `arguments` list. */
-export function parseArgs(frame: Frame | undefined): ArgSpec[] {
+function parseArgs(frame: Frame | undefined): ArgSpec[] {
   if (!Array.isArray(frame)) return [];
   return frame.map((f) => {
     const m = f as RespMap;
