@@ -139,6 +139,8 @@ export class Connection implements ClientHandle, ConnectionView {
 
   /** CLIENT LIST `qbuf`: the input being processed, or the part of a command received so far. */
   get queryBufferLength(): number {
+    // (a blocked client's query buffer holds what follows the blocked command)
+    if (this.#blocked) return this.#decoder.pending + this.#queuedBytes;
     return this.#batchBytes !== 0 ? this.#batchBytes : this.#decoder.pending;
   }
 
@@ -320,15 +322,17 @@ export class Connection implements ClientHandle, ConnectionView {
                 break;
               }
             }
-            const previous = client.lastCommand;
             const txn = client.multi;
             client.lastCommand = undefined;
             const started = performance.now();
             let reply = execute(table, ctx, args);
             let ran = client.lastCommand as ResolvedCommand | undefined;
             const ns = (performance.now() - started) * 1e6;
-            if (ran === undefined) client.lastCommand = previous;
-            else if (!isNamedBy(ran, args[0])) {
+            let named = ran;
+            if (ran === undefined) {
+              // refused, or queued by MULTI: CLIENT LIST shows the command named, as Redis
+              named = client.lastCommand = this.#named(args);
+            } else if (!isNamedBy(ran, args[0])) {
               // EXEC and scripts run other commands: the one run is the one asked for
               ran = table.lookup(args) as ResolvedCommand;
               client.lastCommand = ran;
@@ -342,7 +346,7 @@ export class Connection implements ClientHandle, ConnectionView {
               }
               reply = r;
             }
-            this.#count(ran, ns, reply, args);
+            this.#count(ran, named, ns, reply, args);
             if (txn !== undefined && ran?.name === "exec" && Array.isArray(reply)) {
               this.#countQueued(txn, reply);
             }
@@ -504,23 +508,35 @@ export class Connection implements ClientHandle, ConnectionView {
    * before it ran is a rejected call of the command it named (or of none,
    * for an unknown command).
    */
-  #count(ran: ResolvedCommand | undefined, ns: number, reply: Frame, args: Uint8Array[]): void {
+  #count(
+    ran: ResolvedCommand | undefined,
+    named: ResolvedCommand | undefined,
+    ns: number,
+    reply: Frame,
+    args: Uint8Array[],
+  ): void {
     if (ns >= this.#ops.thresholdNs && ran !== undefined) {
       this.#ops.slow(this.client, ran, args, ns);
     }
     const cs = this.#server.commandStats;
     const failed = reply instanceof ReplyError;
     if (failed) cs.error(reply.message);
-    if (ran !== undefined) {
-      cs.record(ran.fullName, ns, failed);
-    } else if (failed) {
-      const cmd = this.#table.lookup(args);
-      if (!(cmd instanceof ReplyError)) cs.reject(cmd.fullName);
-      else {
-        const m = /^ERR wrong number of arguments for '([^']*)' command$/.exec(reply.message);
-        if (m !== null) cs.reject(m[1]);
-      }
-    }
+    if (ran !== undefined) cs.record(ran.fullName, ns, failed);
+    else if (failed && named !== undefined) cs.reject(named.fullName);
+  }
+
+  /**
+   * The command a request names, whether or not it ran (Redis's
+   * `lookupCommand`): undefined for an unknown command or subcommand.
+   */
+  #named(args: Uint8Array[]): ResolvedCommand | undefined {
+    const cmd = this.#table.lookup(args);
+    if (!(cmd instanceof ReplyError)) return cmd;
+    const m = /^ERR wrong number of arguments for '([^']*)' command$/.exec(cmd.message);
+    if (m === null) return undefined;
+    const bar = m[1].indexOf("|");
+    if (bar === -1) return this.#table.get(m[1]);
+    return this.#table.get(m[1].slice(0, bar))?.subcommandMap?.get(m[1].slice(bar + 1));
   }
 
   /**

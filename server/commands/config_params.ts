@@ -70,6 +70,8 @@ export interface Binding {
   readonly initial?: string;
   /** CONFIG SET refuses it although Redis can change it (it cannot change here). */
   readonly immutable?: boolean;
+  /** Whether the server acts on it (default: when the binding has `get` or `apply`). */
+  readonly acts?: boolean;
   /**
    * Acts on a valid value (normalized, its number, and the text as given);
    * returns an error text to refuse it.
@@ -234,7 +236,7 @@ export function buildParams(bindings: Readonly<Record<string, Binding>>): TableP
       name: spec.name,
       aliases: spec.aliases,
       sensitive: spec.sensitive,
-      bound: bindings[spec.name] !== undefined,
+      bound: b.acts ?? (b.get !== undefined || b.apply !== undefined),
       get,
     };
     if (spec.mode !== "mutable" || b.immutable === true) {

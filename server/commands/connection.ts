@@ -164,7 +164,7 @@ const reset: Handler = (ctx) => {
   client.name = "";
   client.replyFlags = 0;
   refreshGate(client);
-  opsOf(ctx.server).resetClient(client); // MONITOR, tracking, NO-EVICT
+  opsOf(ctx.server).resetClient(client); // MONITOR, tracking
   return RESET;
 };
 

@@ -169,16 +169,16 @@ export class Ops {
     this.#refresh();
   }
 
-  /** Ends MONITOR mode and tracking (RESET). */
+  /** Ends MONITOR mode and tracking (RESET; Redis 7.0 keeps NO-EVICT). */
   resetClient(client: ClientState): void {
     if (this.monitors.delete(client)) this.#refresh();
     this.tracking.disable(client);
-    this.noEvict.delete(client.id);
   }
 
   /** The client disconnected. */
   closed(client: ClientState): void {
     this.resetClient(client);
+    this.noEvict.delete(client.id);
     if (this.#pending.delete(client)) this.pendingCount = this.#pending.size;
     this.paused.delete(client);
   }

@@ -120,16 +120,23 @@ export function configParams(state: ServerState): ConfigParam[] {
   const stats = state.commandStats;
   const limits = state.db.limits;
   ops.setNotifyFlags(settings.notifyFlags);
-  const num = (get: () => number, set: (n: number) => void): Binding => ({
-    get: () => String(get()),
-    apply: (_v, n) => {
-      set(Number(n));
-      return undefined;
-    },
-  });
+  // a live number, shown as last set when that is still its value (beyond
+  // 2^53 a number cannot hold Redis's 64-bit value exactly)
+  const num = (get: () => number, set: (n: number) => void): Binding => {
+    let shown = "";
+    return {
+      get: () => (Number(shown) === get() && shown !== "" ? shown : String(get())),
+      apply: (v, n) => {
+        set(Number(n));
+        shown = v;
+        return undefined;
+      },
+    };
+  };
   const encoding = (field: keyof EncodingLimits): Binding =>
     num(() => limits[field], (n) => (limits[field] = n));
   let hz = 10;
+  let backlog = "1048576";
   const bindings: Record<string, Binding> = {
     maxclients: num(() => settings.maxClients, (n) => (settings.maxClients = n)),
     requirepass: {
@@ -241,9 +248,33 @@ export function configParams(state: ServerState): ConfigParam[] {
       () => ops.tracking.maxKeys,
       (n) => (ops.tracking.maxKeys = n),
     ),
-    "enable-debug-command": {},
+    "enable-debug-command": { acts: true },
+    // no active defragmentation, no TLS: refused as Redis refuses them when it cannot
+    activedefrag: {
+      acts: false,
+      apply: (v) =>
+        v === "yes"
+          ? "Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"
+          : undefined,
+    },
+    "tls-cluster": { apply: noTls, acts: false },
+    // (Redis keeps at least 16 KB of replication backlog)
+    "repl-backlog-size": {
+      get: () => backlog,
+      apply: (v, n) => {
+        backlog = n! < 16384n ? "16384" : v;
+        return undefined;
+      },
+      acts: false,
+    },
+    "tls-replication": { apply: noTls, acts: false },
   };
   return buildParams(bindings);
+}
+
+/** A TLS parameter's change: there is no TLS here, so Redis's error when TLS cannot be set up. */
+function noTls(value: string): string | undefined {
+  return value === "yes" ? "Unable to update TLS configuration. Check server logs." : undefined;
 }
 
 /** The working directory (CONFIG GET dir), or "" without read permission. */
@@ -263,7 +294,8 @@ function currentDir(): string {
 export function ignoredParams(state: ServerState): string[] {
   const out: string[] = [];
   for (const p of state.config) {
-    if (!(p as TableParam).bound) out.push(p.name);
+    const t = p as TableParam;
+    if (!t.bound && t.set !== undefined && !t.protected) out.push(p.name);
   }
   return out;
 }
@@ -437,11 +469,11 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["clients_in_timeout_table", ctx.server.blocking.withTimeout],
     ];
   }],
-  ["Memory", () => {
+  ["Memory", (ctx) => {
     const m = Deno.memoryUsage();
     const used = m.heapUsed + m.external;
     peakMemory = Math.max(peakMemory, used);
-    const maxmemory = 0;
+    const maxmemory = Number(configValue(ctx, "maxmemory"));
     return [
       ["used_memory", used],
       ["used_memory_human", bytesToHuman(used)],
@@ -454,7 +486,7 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["total_system_memory_human", bytesToHuman(systemMemory())],
       ["maxmemory", maxmemory],
       ["maxmemory_human", bytesToHuman(maxmemory)],
-      ["maxmemory_policy", "noeviction"],
+      ["maxmemory_policy", configValue(ctx, "maxmemory-policy")],
       ["mem_fragmentation_ratio", (m.rss / Math.max(1, used)).toFixed(2)],
       ["mem_allocator", "v8"],
       ["lazyfree_pending_objects", 0],
@@ -515,7 +547,7 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
     ["master_repl_offset", 0],
     ["second_repl_offset", -1],
     ["repl_backlog_active", 0],
-    ["repl_backlog_size", 1048576],
+    ["repl_backlog_size", configValue(ctx, "repl-backlog-size")],
     ["repl_backlog_first_byte_offset", 0],
     ["repl_backlog_histlen", 0],
   ]],
@@ -542,6 +574,11 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ]],
   ],
 ];
+
+/** A configuration parameter's value as CONFIG GET shows it. */
+function configValue(ctx: Context, name: string): string {
+  return ctx.server.config.get(name)?.get() ?? "";
+}
 
 /** Pre-formatted `name:value` lines as INFO fields. */
 function lines(text: string[]): InfoField[] {
@@ -622,10 +659,10 @@ export const serverHandlers: HandlerMap = {
         );
       }
       const lower = toBinary(args[i]).toLowerCase();
-      const problem = p.set === undefined
-        ? "can't set immutable config"
-        : p.protected
+      const problem = p.protected
         ? "can't set protected config"
+        : p.set === undefined
+        ? "can't set immutable config"
         : names.includes(lower)
         ? "duplicate parameter"
         : undefined;

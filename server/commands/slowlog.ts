@@ -135,7 +135,7 @@ export function slowlogHandlers(logOf: (server: object) => SlowLog): HandlerMap 
       }
       let count = 10;
       if (args.length === 3) {
-        count = intArg(args[2]);
+        count = intArg(args[2], BAD_COUNT);
         if (count < -1) return BAD_COUNT;
         if (count === -1) count = log.length;
       }
