@@ -150,8 +150,9 @@ export function configParams(state: ServerState): ConfigParam[] {
       validate: (text) =>
         validated(parseNotifyFlags(text) ?? NOTIFY_FLAGS_ERROR, formatNotifyFlags),
       get: () => formatNotifyFlags(settings.notifyFlags),
-      apply: (v) => {
-        settings.notifyFlags = parseNotifyFlags(v)!;
+      // from the text as given: the shown form drops `n` next to `A`, as Redis's does
+      apply: (_v, _n, text) => {
+        settings.notifyFlags = parseNotifyFlags(text)!;
         ops.setNotifyFlags(settings.notifyFlags);
         return undefined;
       },
