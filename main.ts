@@ -4,15 +4,21 @@
  *
  * ```sh
  * deno run --allow-net --allow-env main.ts serve --port 6379
+ * deno run --allow-net --allow-env main.ts set counter -5
  * deno run --allow-net --allow-env main.ts demo
  * ```
+ *
+ * Arguments that start with `-` followed by a digit (`-5`, `-1.5`) are
+ * values, not options; after `--` every argument is a value.
  *
  * @module
  */
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import config from "./deno.json" with { type: "json" };
 import { LOG_LEVELS, type LogLevel, serve, startServer } from "./server/mod.ts";
-import { type CliCommand, runCli, runDemo } from "./client/mod.ts";
+import { CLI_SYNOPSIS, type CliCommand, runCli } from "./client/cli.ts";
+import { runDemo } from "./client/demo.ts";
+import { Client } from "./client/client.ts";
 
 /** Exit code for bad usage (unknown subcommand or flag, missing argument). */
 const USAGE = 2;
@@ -47,6 +53,7 @@ const addressHelp: [string, string][] = [
 const clusterOptions: ParseArgsOptionsConfig = { cluster: { type: "boolean", short: "c" } };
 const clusterHelp: [string, string][] = [
   ["-c, --cluster", "Redis Cluster: follow MOVED/ASK redirections (like redis-cli -c)"],
+  ["--", "end of options: every argument after it is a value, even '-x'"],
 ];
 
 /** A flag whose value is wrong: reported like any other usage error. */
@@ -79,8 +86,7 @@ function addressFlags(values: Values) {
 }
 
 function clientCommand(
-  name: string,
-  synopsis: string,
+  name: CliCommand,
   summary: string,
   minArgs: number,
   maxArgs: number,
@@ -88,13 +94,13 @@ function clientCommand(
 ): Subcommand {
   return {
     summary,
-    synopsis,
+    synopsis: CLI_SYNOPSIS[name],
     help: [...(extra.help ?? []), ...addressHelp, ...clusterHelp],
     options: { ...addressOptions, ...clusterOptions, ...extra.options },
     minArgs,
     maxArgs,
     run: (values, args) =>
-      runCli(name as CliCommand, args, {
+      runCli(name, args, {
         ...addressFlags(values),
         ex: integerFlag(values, "ex", 1, Number.MAX_SAFE_INTEGER),
         px: integerFlag(values, "px", 1, Number.MAX_SAFE_INTEGER),
@@ -141,43 +147,108 @@ const subcommands: Record<string, Subcommand> = {
     },
   },
   demo: {
-    summary: "many tasks share one connection: the seed's demo, measured",
+    summary: "measure many tasks sharing one connection against one request at a time",
     synopsis: "demo [options]",
     help: [
       ["--tasks <n>", "concurrent tasks in the load phase (default 100)"],
       ["--host <host>", "use this server (default: start an embedded one on a free port)"],
       ["--port <port>", "port of that server (default 6379 when --host is given)"],
+      ["--force", "on a server given with --host/--port, overwrite the demo's keys if they exist"],
     ],
-    options: { host: { type: "string" }, port: { type: "string" }, tasks: { type: "string" } },
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      tasks: { type: "string" },
+      force: { type: "boolean" },
+    },
     minArgs: 0,
     maxArgs: 0,
-    run: (values) =>
-      runDemo({
-        host: values.host as string | undefined,
-        port: integerFlag(values, "port", 0, 65535),
-        tasks: integerFlag(values, "tasks", 1, 100_000),
+    run: async (values) => {
+      const host = values.host as string | undefined;
+      const port = integerFlag(values, "port", 0, 65535);
+      const tasks = integerFlag(values, "tasks", 1, 100_000);
+      if ((host !== undefined || port !== undefined) && values.force !== true) {
+        const existing = await demoKeysPresent(host ?? "127.0.0.1", port ?? 6379, tasks ?? 100);
+        if (existing > 0) {
+          throw new UsageError(
+            `the demo writes the keys foo and demo:task:<n> on ${host ?? "127.0.0.1"}:${
+              port ?? 6379
+            }, and ${existing} of them exist: use --force to overwrite them`,
+          );
+        }
+      }
+      return runDemo({
+        host,
+        port,
+        tasks,
         startServer: () => startServer({ port: 0, logLevel: "warn" }),
-      }),
+      });
+    },
   },
-  ping: clientCommand("ping", "ping [message]", "PING the server", 0, 1),
-  get: clientCommand("get", "get <key>", "GET a key", 1, 1),
-  set: clientCommand("set", "set <key> <value> [--ex s|--px ms]", "SET a key", 2, 2, {
+  ping: clientCommand("ping", "PING the server", 0, 1),
+  get: clientCommand("get", "GET a key", 1, 1),
+  set: clientCommand("set", "SET a key", 2, 2, {
     options: { ex: { type: "string" }, px: { type: "string" } },
     help: [
       ["--ex <seconds>", "expire after this many seconds"],
       ["--px <ms>", "expire after this many milliseconds"],
     ],
   }),
-  del: clientCommand("del", "del <key>...", "DEL keys", 1, Infinity),
-  publish: clientCommand("publish", "publish <channel> <message>", "PUBLISH a message", 2, 2),
+  del: clientCommand("del", "DEL keys", 1, Infinity),
+  publish: clientCommand("publish", "PUBLISH a message", 2, 2),
   subscribe: clientCommand(
     "subscribe",
-    "subscribe <channel>...",
     "print messages from channels until Ctrl-C",
     1,
     Infinity,
   ),
 };
+
+/**
+ * How many of the keys the demo writes (`foo`, `demo:task:0` ...) exist on
+ * the server; 0 when it cannot be reached (the demo then reports that).
+ */
+async function demoKeysPresent(hostname: string, port: number, tasks: number): Promise<number> {
+  let client: Client;
+  try {
+    client = await Client.connect({ hostname, port }, { reconnect: false, connectTimeout: 5_000 });
+  } catch {
+    return 0;
+  }
+  try {
+    const keys = ["foo", ...Array.from({ length: tasks }, (_, i) => `demo:task:${i}`)];
+    const n = await client.send(["EXISTS", ...keys]);
+    return typeof n === "number" ? n : 0;
+  } catch {
+    return 0;
+  } finally {
+    await client.destroy();
+  }
+}
+
+/**
+ * Marks the arguments that are negative numbers (`-5`, `-1.5`, `-.5`) so
+ * that the option parser takes them as values; {@linkcode unmarkValue}
+ * restores them.
+ */
+function markNegativeNumbers(args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    out.push(/^-(\d|\.\d)/.test(args[i]) ? VALUE_MARK + args[i] : args[i]);
+  }
+  return out;
+}
+
+/** Prefix of an argument taken as a value whatever it looks like. */
+const VALUE_MARK = "\u0000";
+
+function unmarkValue(arg: string): string {
+  return arg.startsWith(VALUE_MARK) ? arg.slice(VALUE_MARK.length) : arg;
+}
 
 function globalUsage(): string {
   const width = Math.max(...Object.keys(subcommands).map((n) => n.length));
@@ -240,7 +311,7 @@ export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: rest,
+      args: markNegativeNumbers(rest),
       options: { ...sub.options, help: { type: "boolean", short: "h" } },
       allowPositionals: true,
       strict: true,
@@ -255,7 +326,10 @@ export async function main(argv: string[]): Promise<number> {
     console.log(commandUsage(sub));
     return 0;
   }
-  const args = parsed.positionals;
+  const args = parsed.positionals.map(unmarkValue);
+  for (const [k, v] of Object.entries(parsed.values)) {
+    if (typeof v === "string") (parsed.values as Values)[k] = unmarkValue(v);
+  }
   if (args.length < sub.minArgs || args.length > sub.maxArgs) {
     return usageError(`wrong number of arguments for '${first}'`, commandUsage(sub));
   }

@@ -3,8 +3,11 @@
  * `subscribe`), printing replies the way `redis-cli` does on a terminal:
  * `"value"`, `(nil)`, `(integer) 1`, `(error) ERR ...`, `PONG`.
  *
- * Exit codes: 0 success, 1 the server answered with an error, 2 bad usage,
- * 3 the server could not be reached (one line on stderr).
+ * Exit codes: 0 success, 1 the server answered with an error, 2 bad usage
+ * (including a malformed `--url`, `--url` given with `--host`/`--port`,
+ * and a missing `--allow-net` permission), 3 the server could not be
+ * reached (one line on stderr). Usage errors are printed as every usage
+ * error of `mini-redis`: `mini-redis: <what is wrong>`, then the usage line.
  *
  * With `cluster: true` (`--cluster`, `-c`) the command is sent through a
  * {@linkcode ClusterClient}, which follows MOVED/ASK redirections like
@@ -85,10 +88,11 @@ export const EXIT_USAGE = 2;
 /** Exit code: the server could not be reached. */
 export const EXIT_UNREACHABLE = 3;
 
-const USAGE: Record<CliCommand, string> = {
+/** Each subcommand's synopsis, as `mini-redis <command> --help` shows it. */
+export const CLI_SYNOPSIS: Record<CliCommand, string> = {
   ping: "ping [message]",
   get: "get <key>",
-  set: "set <key> <value> [--ex seconds | --px milliseconds]",
+  set: "set <key> <value> [--ex s|--px ms]",
   del: "del <key>...",
   publish: "publish <channel> <message>",
   subscribe: "subscribe <channel>...",
@@ -123,7 +127,7 @@ export async function runCli(
   const out = io?.stdout ?? stdWriter(Deno.stdout);
   const err = io?.stderr ?? stdWriter(Deno.stderr);
   const usage = async (why: string): Promise<number> => {
-    await err.write(`${why}\nUsage: ${USAGE[command] ?? command}\n`);
+    await err.write(`mini-redis: ${why}\nUsage: mini-redis ${CLI_SYNOPSIS[command] ?? command}\n`);
     return EXIT_USAGE;
   };
 
@@ -164,13 +168,19 @@ export async function runCli(
       if (args.length === 0) return usage("subscribe takes at least one channel");
       break;
     default:
-      await err.write(`Unknown command '${command}'\n`);
+      await err.write(`mini-redis: unknown command '${command}'\n`);
       return EXIT_USAGE;
   }
   if (command !== "set" && (options.ex !== undefined || options.px !== undefined)) {
     return usage("--ex and --px only apply to set");
   }
 
+  if (options.url !== undefined && (options.host !== undefined || options.port !== undefined)) {
+    return usage("give --url or --host/--port, not both");
+  }
+  if (options.url !== undefined && !/^[a-z][a-z0-9+.-]*:\/\//i.test(options.url)) {
+    return usage(`--url must be a redis:// URL, got '${options.url}'`);
+  }
   let address: string | { hostname: string; port: number };
   try {
     address = options.url ?? { hostname: options.host ?? "127.0.0.1", port: options.port ?? 6379 };
@@ -299,6 +309,13 @@ async function reportFailure(
     await out.write(`(error) ${e.message}\n`);
     return EXIT_REPLY_ERROR;
   }
+  if (e instanceof ConnectionError && isPermissionError(e.cause)) {
+    await err.write(
+      "mini-redis: network access is not allowed: run it with --allow-net " +
+        "(deno run --allow-net ...), or use the mini-redis binary\n",
+    );
+    return EXIT_USAGE;
+  }
   if (e instanceof ConnectionError) {
     const o = resolveOptions(address);
     const cause = e.cause === undefined ? e.message : describeError(e.cause);
@@ -309,6 +326,11 @@ async function reportFailure(
     return EXIT_UNREACHABLE;
   }
   throw e;
+}
+
+/** Whether an error is Deno refusing a permission (here: network access). */
+function isPermissionError(e: unknown): boolean {
+  return e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied;
 }
 
 /**

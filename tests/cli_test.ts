@@ -5,8 +5,9 @@
  */
 
 import assert from "node:assert/strict";
-import { connect, runCli, runDemo } from "../client/mod.ts";
-import { formatReply, quote } from "../client/cli.ts";
+import { connect } from "../client/mod.ts";
+import { formatReply, quote, runCli } from "../client/cli.ts";
+import { runDemo } from "../client/demo.ts";
 import { startServer } from "../server/mod.ts";
 import {
   bounded,
@@ -161,18 +162,24 @@ Deno.test("bad usage exits 2 with a usage line on stderr, without connecting", a
     ["subscribe", [], {}],
     ["ping", ["a", "b"], {}],
     ["get", ["k"], { url: "http://nope" }],
+    ["get", ["k"], { url: "notaurl" }],
+    ["get", ["k"], { url: "redis://127.0.0.1:99999" }],
+    ["get", ["k"], { url: "redis://127.0.0.1:6379", host: "127.0.0.1" }],
   ];
   for (const [command, args, options] of cases) {
-    const r = await cli(command, args, { port, ...options });
+    const r = await cli(command, args, "url" in options ? options : { port, ...options });
     assert.equal(r.code, 2, `${command} ${args.join(" ")} ${JSON.stringify(options)}`);
     assert.equal(r.out, "");
-    assert.match(r.err, /\nUsage: /);
+    // every usage error in one style: what is wrong, then the usage line
+    assert.match(r.err, /^mini-redis: .+\nUsage: mini-redis /);
   }
   const r = await cli("set", ["k"], { port });
   assert.equal(
     r.err,
-    "set takes a key and a value\nUsage: set <key> <value> [--ex seconds | --px milliseconds]\n",
+    "mini-redis: set takes a key and a value\nUsage: mini-redis set <key> <value> [--ex s|--px ms]\n",
   );
+  const both = await cli("get", ["k"], { url: `redis://127.0.0.1:${port}`, port });
+  assert.equal(both.err.split("\n")[0], "mini-redis: give --url or --host/--port, not both");
 });
 
 Deno.test("an unreachable server exits 3 with one line on stderr", async () => {
@@ -206,7 +213,7 @@ Deno.test("formatReply and quote follow redis-cli", () => {
   assert.equal(formatReply(ten).split("\n")[9], "10) (integer) 9");
 });
 
-Deno.test("demo: replays the seed and compares one-at-a-time with the BufferedClient", async () => {
+Deno.test("demo: two tasks on one connection, then one-at-a-time against the BufferedClient", async () => {
   const lines: string[] = [];
   const code = await runDemo({
     tasks: 10,
