@@ -310,22 +310,24 @@ export class Connection implements ClientHandle, ConnectionView {
             stats.commandsProcessed++;
             this.#args = args;
             const watching = ops.watching;
+            let refused: ReplyError | undefined;
             if (watching) {
               // CLIENT PAUSE: wait (replies so far are written meanwhile)
               let wait = ops.before(client, args);
-              while (wait !== undefined) {
+              while (wait instanceof Promise) {
                 if (await this.#awaitBlocked(wait) === BLOCK_ABORTED) break;
                 wait = ops.before(client, args);
               }
-              if (wait !== undefined || this.#closed) {
+              if (wait instanceof Promise || this.#closed) {
                 blockAborted = true;
                 break;
               }
+              refused = wait; // (a monitor's command on the keyspace)
             }
             const txn = client.multi;
             client.lastCommand = undefined;
             const started = performance.now();
-            let reply = execute(table, ctx, args);
+            let reply = refused ?? execute(table, ctx, args);
             let ran = client.lastCommand as ResolvedCommand | undefined;
             const ns = (performance.now() - started) * 1e6;
             let named = ran;

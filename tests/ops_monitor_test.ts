@@ -132,3 +132,14 @@ Deno.test({
     assert.match(line, /^\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "greeting" "hello world"$/);
   },
 });
+
+eachPeer("MONITOR: a monitor may not touch the keyspace, as a replica", async (p) => {
+  await using m = await RawClient.connect(p.port);
+  assert.equal(await m.call("MONITOR"), "+OK\r\n");
+  const refused = "-ERR Replica can't interact with the keyspace\r\n";
+  await m.send(cmds([["GET", "a"], ["SET", "a", "1"], ["PUBLISH", "c", "m"], ["CLIENT", "ID"]]));
+  const got = await m.readStrings(4);
+  assert.deepEqual(got.slice(0, 3), [refused, refused, refused]);
+  assert.match(got[3], /^:\d+\r\n$/);
+  assert.equal(normalize((await m.readStrings(1))[0]), '+T [0 ADDR] "CLIENT" "ID"');
+});

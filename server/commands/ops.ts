@@ -26,6 +26,7 @@
 import { type Frame, OK, ReplyError } from "../../resp/frame.ts";
 import {
   type ClientState,
+  type CommandFlag,
   type HandlerMap,
   NO_REPLY,
   type ResolvedCommand,
@@ -221,11 +222,14 @@ export class Ops {
   /**
    * Before a command of `client` runs: a promise to wait for when the
    * command must wait for the end of a CLIENT PAUSE (then call `before`
-   * again), otherwise undefined.
+   * again), the error that refuses it instead of running it (a MONITOR
+   * client may not touch the keyspace), or undefined to run it.
    */
-  before(client: ClientState, args: Uint8Array[]): Promise<Frame> | undefined {
+  before(client: ClientState, args: Uint8Array[]): Promise<Frame> | ReplyError | undefined {
+    const monitor = this.monitors.has(client);
+    if (monitor && this.#touchesKeyspace(client, args)) return REPLICA_KEYSPACE;
     const p = this.#pause;
-    if (p !== undefined && !this.monitors.has(client) && this.#pauses(p, client, args)) {
+    if (p !== undefined && !monitor && this.#pauses(p, client, args)) {
       this.paused.add(client);
       return p.ended;
     }
@@ -237,13 +241,23 @@ export class Ops {
 
   /** Whether a pause holds this command (Redis: ALL, or WRITE and a command that may write). */
   #pauses(p: Pause, client: ClientState, args: Uint8Array[]): boolean {
-    if (p.all) return true;
+    return p.all || this.#matches(client, args, WRITES);
+  }
+
+  /** Whether a command reads or writes keys (refused from a MONITOR client, as from a replica). */
+  #touchesKeyspace(client: ClientState, args: Uint8Array[]): boolean {
+    return this.#matches(client, args, KEYSPACE);
+  }
+
+  /** Whether the command (or, for EXEC, a queued one) has one of `flags`. */
+  #matches(client: ClientState, args: Uint8Array[], flags: readonly string[]): boolean {
     const cmd = this.#state.commands.lookup(args);
     if (cmd instanceof ReplyError) return false;
-    const writes = (c: ResolvedCommand) =>
-      c.flags.includes("write") || c.flags.includes("may_replicate");
-    if (writes(cmd)) return true;
-    return cmd.name === "exec" && client.multi !== undefined && client.multi.commands.some(writes);
+    const has = (c: ResolvedCommand) =>
+      flags.some((f) => c.flags.includes(f as CommandFlag)) ||
+      (flags.includes("may_replicate") && MAY_REPLICATE.has(c.fullName));
+    if (has(cmd)) return true;
+    return cmd.name === "exec" && client.multi !== undefined && client.multi.commands.some(has);
   }
 
   /**
@@ -340,6 +354,18 @@ export class Ops {
 }
 
 const NO_NOTIFY = () => {};
+
+/**
+ * Redis 7.0's commands flagged `may_replicate` (a flag COMMAND INFO does
+ * not show, so the metadata table lacks it), besides write commands.
+ */
+const MAY_REPLICATE = new Set(["publish", "spublish", "eval", "evalsha", "fcall"]);
+
+/** Flags of the commands CLIENT PAUSE WRITE holds. */
+const WRITES = ["write", "may_replicate"];
+/** Flags of the commands a MONITOR client may not run. */
+const KEYSPACE = ["write", "readonly", "may_replicate"];
+const REPLICA_KEYSPACE = new ReplyError("ERR Replica can't interact with the keyspace");
 
 const registry = new WeakMap<object, Ops>();
 
