@@ -719,13 +719,13 @@ function admit(ctx: Context, cmd: ResolvedCommand, args: Uint8Array[]): Frame | 
   if (busyServers.size !== 0 && !cmd.allowBusy) {
     const busy = busyServers.get(ctx.server);
     if (busy !== undefined) {
-      if (multi === undefined) return busy;
       if (cmd.name === "exec" && cmd.parent === undefined) {
-        // Redis's execCommandAbort: the transaction is discarded with the reason
+        // Redis's execCommandAbort (in MULTI or not): any transaction is
+        // discarded, the reason given
         releaseClient(client);
         return new ReplyError(`EXECABORT Transaction discarded because of: ${busy.message}`);
       }
-      multi.failed = true;
+      if (multi !== undefined) multi.failed = true;
       return busy;
     }
   }

@@ -6,7 +6,8 @@
 // strings, atomicity and blocked clients served after a script.
 
 import assert from "node:assert/strict";
-import { type Arg, HAVE_REDIS, RawClient, startRedis, startTestServer } from "./helpers.ts";
+import { type Arg, cmd, HAVE_REDIS, RawClient, startRedis, startTestServer } from "./helpers.ts";
+import { setBusyReplyThreshold } from "../server/commands/scripting.ts";
 import { compareWithRedis, type ScriptStep } from "./support/redis_compare.ts";
 
 const ignore = !HAVE_REDIS;
@@ -368,5 +369,151 @@ Deno.test({
         "PING",
         "EXEC",
       ],
+    }),
+});
+
+// ---------------------------------------------------------------------------
+// Busy scripts: past busy-reply-threshold, other clients get -BUSY, SCRIPT
+// KILL / FUNCTION KILL stop a script that has not written, -UNKILLABLE
+// otherwise. Each scenario runs against redis-server and our server (with a
+// 100 ms threshold) and the replies must be the same.
+
+const BUSY_MS = 100;
+
+/** Our server or redis-server with `busy-reply-threshold` 100 ms. */
+async function startBusyPeer(which: "redis" | "ours"): Promise<AsyncDisposable & { port: number }> {
+  if (which === "redis") {
+    return await startRedis({ args: ["--busy-reply-threshold", String(BUSY_MS)] });
+  }
+  const t = await startTestServer();
+  setBusyReplyThreshold(t.server.state, BUSY_MS);
+  return t;
+}
+
+/** Sends PING until the reply is an error (the server is busy); returns it. */
+async function waitBusy(c: RawClient): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const r = await c.call("PING");
+    if (r.startsWith("-")) return r;
+    await new Promise((res) => setTimeout(res, 10));
+  }
+  throw new Error("the server never became busy");
+}
+
+const SPIN = "local i = 0\nwhile true do\n  i = i + 1\nend";
+/** Writes, then runs for 1 to 2 seconds. */
+const WRITE_THEN_SPIN = "redis.call('SET', 'w', '1')\n" +
+  "local t = tonumber(redis.call('TIME')[1])\n" +
+  "while tonumber(redis.call('TIME')[1]) - t < 2 do end\nreturn 'done'";
+const SPIN_LIB = "#!lua name=busy\n" +
+  "redis.register_function('spin', function(keys, args)\n" +
+  "  local i = 0\n" +
+  "  while true do\n" +
+  "    i = i + 1\n" +
+  "  end\n" +
+  "end)";
+
+/** Runs `scenario` against both servers and asserts the same transcript. */
+async function sameOnBoth(
+  scenario: (port: number) => Promise<string[]>,
+): Promise<void> {
+  const got: string[][] = [];
+  for (const which of ["redis", "ours"] as const) {
+    await using peer = await startBusyPeer(which);
+    got.push(await scenario(peer.port));
+  }
+  assert.deepEqual(got[1], got[0]);
+}
+
+Deno.test({
+  name: "busy script: other clients get -BUSY, SCRIPT KILL stops it (as redis-server)",
+  ignore,
+  fn: () =>
+    sameOnBoth(async (port) => {
+      await using a = await RawClient.connect(port);
+      await using b = await RawClient.connect(port);
+      await a.send(cmd("EVAL", SPIN, "0"));
+      const out = [await waitBusy(b)];
+      for (
+        const c of [
+          ["GET", "x"],
+          ["SET", "x", "1"],
+          ["EVAL", "return 1", "0"],
+          ["FUNCTION", "KILL"],
+          ["FUNCTION", "STATS"],
+          ["MULTI"],
+          ["GET", "x"],
+          ["EXEC"],
+          ["EXEC"],
+          ["SCRIPT", "KILL"],
+        ]
+      ) out.push(await b.call(...c));
+      out.push(...await a.readStrings(1));
+      out.push(await b.call("PING"), await b.call("SCRIPT", "KILL"), await b.call("GET", "x"));
+      return out;
+    }),
+});
+
+Deno.test({
+  name:
+    "busy script that wrote: SCRIPT KILL and FUNCTION KILL answer -UNKILLABLE (as redis-server)",
+  ignore,
+  fn: () =>
+    sameOnBoth(async (port) => {
+      await using a = await RawClient.connect(port);
+      await using b = await RawClient.connect(port);
+      await a.send(cmd("EVAL", WRITE_THEN_SPIN, "0"));
+      const out = [await waitBusy(b)];
+      out.push(await b.call("SCRIPT", "KILL"), await b.call("FUNCTION", "KILL"));
+      out.push(await b.call("GET", "w"));
+      out.push(...await a.readStrings(1, { timeoutMs: 20_000 }));
+      out.push(await b.call("GET", "w"));
+      return out;
+    }),
+});
+
+Deno.test({
+  name:
+    "busy function: FUNCTION KILL stops it, SCRIPT KILL refuses, FUNCTION STATS shows it (as redis-server)",
+  ignore,
+  fn: () =>
+    sameOnBoth(async (port) => {
+      await using a = await RawClient.connect(port);
+      await using b = await RawClient.connect(port);
+      const out = [await a.call("FUNCTION", "LOAD", SPIN_LIB)];
+      await a.send(cmd("FCALL", "spin", "1", "k", "arg"));
+      out.push(await waitBusy(b));
+      out.push(await b.call("SCRIPT", "KILL"));
+      // duration_ms varies: everything else must match
+      out.push((await b.call("FUNCTION", "STATS")).replace(/duration_ms\r\n:\d+/, "duration_ms"));
+      out.push(await b.call("FUNCTION", "KILL"));
+      out.push(...await a.readStrings(1));
+      out.push(await b.call("FUNCTION", "KILL"), await b.call("PING"));
+      return out;
+    }),
+});
+
+Deno.test({
+  name:
+    "a busy script inside EXEC: others get -BUSY until the whole transaction ran (as redis-server)",
+  ignore,
+  fn: () =>
+    sameOnBoth(async (port) => {
+      await using a = await RawClient.connect(port);
+      await using b = await RawClient.connect(port);
+      for (
+        const c of [["MULTI"], ["SET", "before", "1"], ["EVAL", SPIN, "0"], ["SET", "after", "1"], [
+          "EXEC",
+        ]]
+      ) await a.send(cmd(...c));
+      // (redis-server sends the +QUEUED replies once the EXEC is over)
+      const out = [
+        await waitBusy(b),
+        await b.call("GET", "before"),
+        await b.call("SCRIPT", "KILL"),
+      ];
+      out.push(...await a.readStrings(5));
+      out.push(await b.call("MGET", "before", "after"));
+      return out;
     }),
 });

@@ -313,26 +313,17 @@ const JSPI = typeof WA.Suspending === "function" && typeof WA.promising === "fun
 /** The `throw` of a longjmp (what emscripten's glue throws, recognised by the shim). */
 const LONGJMP = { longjmp: true };
 
-/** A message-channel macrotask: lets the event loop poll I/O, without setTimeout's clamp. */
-class Yielder {
-  readonly #channel = new MessageChannel();
-  #waiting: (() => void)[] = [];
+/**
+ * Running time between two yields of a busy run, in milliseconds: a yield
+ * (a `setTimeout(0)`, the only macrotask after which Deno is sure to poll
+ * sockets and timers) costs about 1-2 ms, so a busy script keeps most of
+ * the CPU while other clients wait at most this long for their `-BUSY`.
+ */
+export const YIELD_EVERY_MS = 10;
 
-  constructor() {
-    this.#channel.port1.onmessage = () => this.#waiting.shift()?.();
-  }
-
-  next(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.#waiting.push(resolve);
-      this.#channel.port2.postMessage(0);
-    });
-  }
-
-  close(): void {
-    this.#channel.port1.close();
-    this.#channel.port2.close();
-  }
+/** Resolves after the event loop has turned (sockets polled, timers run). */
+function turn(): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
 
 /**
@@ -349,7 +340,6 @@ export class LuaVm {
   #host: ScriptHost | undefined;
   #control: RunControl | undefined;
   #pending: Promise<number> | undefined;
-  #yielder: Yielder | undefined;
   #suspended = false;
   #busy = false;
   #out = new Uint8Array(1024);
@@ -593,8 +583,6 @@ export class LuaVm {
     this.#control = undefined;
     this.#busy = false;
     this.#pending = undefined;
-    this.#yielder?.close();
-    this.#yielder = undefined;
     if (killed && !this.#dead) {
       this.#dv.setInt32(this.#state + L_BASEHOOKCOUNT, HOOK_INSTRUCTIONS, true);
       this.#dv.setInt32(this.#state + L_HOOKCOUNT, HOOK_INSTRUCTIONS, true);
@@ -639,12 +627,9 @@ export class LuaVm {
         return 0;
       }
       c.yielded = true;
-      this.#yielder = new Yielder();
     }
-    // yield at most every 2 ms of running time
-    const yielder = this.#yielder!;
-    this.#pending = yielder.next().then(() => {
-      c.busyAt = performance.now() + 2;
+    this.#pending = turn().then(() => {
+      c.busyAt = performance.now() + YIELD_EVERY_MS;
       return c.killed ? this.#kill() : 0;
     });
     this.#suspended = true;
