@@ -213,7 +213,9 @@ export function configParams(state: ServerState): ConfigParam[] {
         "config-file": "",
       })),
     },
+    // (shown clamped as Redis does; the server's own timers do not follow it)
     hz: {
+      acts: false,
       get: () => String(hz),
       apply: (_v, n) => {
         hz = Math.min(500, Math.max(1, Number(n)));
