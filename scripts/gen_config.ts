@@ -140,6 +140,10 @@ async function main(): Promise<void> {
     const get = async (name: string) =>
       text((await c.send(["CONFIG", "GET", name]) as RespMap).entries[0][1]);
 
+    // the defaults of the probe's own command line, not Redis's
+    const ownArgs: Record<string, string> = { port: "6379", bind: "* -::*", dir: "" };
+    for (const [name, value] of Object.entries(ownArgs)) defaults.set(name, value);
+    const restoreValues = new Map<string, string>([["port", String(port)], ["bind", "127.0.0.1"]]);
     const specs: Spec[] = [];
     const names = [...defaults.keys()].filter((n) => !(n in ALIASES)).sort();
     for (const name of names) {
@@ -215,7 +219,7 @@ async function main(): Promise<void> {
         spec.type = "special";
         spec.invalid = bad;
       }
-      const restore = await set(name, def);
+      const restore = await set(name, restoreValues.get(name) ?? def);
       if (restore !== "OK") console.error(`could not restore ${name}=${def}: ${restore}`);
     }
 
