@@ -4,7 +4,14 @@
 // they are compared by shape. CONFIG RESETSTAT clears them.
 
 import assert from "node:assert/strict";
-import { type Arg, parseReply, RawClient, startRedis, startTestServer } from "./helpers.ts";
+import {
+  type Arg,
+  eachPeer,
+  parseReply,
+  RawClient,
+  startRedis,
+  startTestServer,
+} from "./helpers.ts";
 
 const REQUESTS: Arg[][] = [
   ["SET", "a", "1"],
@@ -62,3 +69,28 @@ Deno.test("INFO commandstats, errorstats and latencystats count as Redis 7.0.15"
   assert.deepEqual(mine, theirs);
   assert.equal(theirs["errorstat_ERR"], "count=5");
 });
+
+eachPeer(
+  "INFO latencystats follows latency-tracking and latency-tracking-info-percentiles",
+  async (p) => {
+    await using c = await RawClient.connect(p.port);
+    const latency = async () => {
+      const text = parseReply(await c.call("INFO", "latencystats")) as string;
+      return text.split("\r\n").filter((l) => l.startsWith("latency_percentiles_usec_ping:"))
+        .map((l) => l.replace(/=[\d.]+/g, "=N"));
+    };
+    assert.equal(await c.call("CONFIG", "RESETSTAT"), "+OK\r\n");
+    assert.equal(
+      await c.call("CONFIG", "SET", "latency-tracking-info-percentiles", "50 99.99999 0"),
+      "+OK\r\n",
+    );
+    await c.call("PING");
+    assert.deepEqual(await latency(), ["latency_percentiles_usec_ping:p50=N,p99.99999=N,p0=N"]);
+    assert.equal(await c.call("CONFIG", "SET", "latency-tracking-info-percentiles", ""), "+OK\r\n");
+    assert.deepEqual(await latency(), ["latency_percentiles_usec_ping:"]);
+    assert.equal(await c.call("CONFIG", "SET", "latency-tracking", "no"), "+OK\r\n");
+    assert.equal(await c.call("CONFIG", "RESETSTAT"), "+OK\r\n");
+    await c.call("PING");
+    assert.deepEqual(await latency(), []);
+  },
+);
