@@ -31,6 +31,7 @@ import { PubSub } from "./pubsub.ts";
 import { Blocking } from "./db/blocking.ts";
 import { CommandStats } from "./stats.ts";
 import { enableCluster } from "./cluster.ts";
+import { setShutdownHandler } from "./commands/ops.ts";
 import { setRequirePass } from "./auth.ts";
 
 /** Options of {@linkcode startServer} and {@linkcode serve}. */
@@ -291,6 +292,7 @@ class ServerImpl implements Server {
     this.#cron = setInterval(() => this.#tick(), CRON_INTERVAL_MS);
     Deno.unrefTimer(this.#cron);
     this.finished = this.#acceptLoop(rx);
+    setShutdownHandler(this.state, () => this.close());
   }
 
   /**
@@ -564,8 +566,10 @@ export async function serve(options: ServeOptions = {}): Promise<number> {
     }
     if (options.signal?.aborted) done("abort signal");
     else options.signal?.addEventListener("abort", onAbort);
+    // SHUTDOWN from a client closes the server: then there is nothing to wait for
+    server.finished.then(() => done("SHUTDOWN"), () => done("SHUTDOWN"));
   });
-  log.info(`received ${stop}, shutting down`);
+  if (stop !== "SHUTDOWN") log.info(`received ${stop}, shutting down`);
   await server.close();
   log.info("bye");
   return 0;

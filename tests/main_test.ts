@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import config from "../deno.json" with { type: "json" };
 import { startServer } from "../server/mod.ts";
-import { RawClient } from "./helpers.ts";
+import { cmd, RawClient, startServeProcess, waitFor } from "./helpers.ts";
 
 const mainPath = new URL("../main.ts", import.meta.url).pathname;
 
@@ -147,4 +147,22 @@ Deno.test("help describes the demo by what it does", async () => {
     /demo +measure many tasks sharing one connection against one request at a time/,
   );
   assert.doesNotMatch(r.stdout + (await run("demo", "--help")).stdout, /seed/i);
+});
+
+Deno.test("serve: SHUTDOWN from a client stops the process, exit code 0", async () => {
+  await using srv = await startServeProcess();
+  await using c = await RawClient.connect(srv.port);
+  await c.send(cmd("SHUTDOWN", "NOSAVE"));
+  // Redis closes the connection without a reply; the process exits by itself (a
+  // zombie until reaped, or gone): no signal is sent before that is seen
+  assert.equal((await c.readUntilClose()).length, 0);
+  await waitFor(async () => {
+    try {
+      const stat = await Deno.readTextFile(`/proc/${srv.pid}/stat`);
+      return stat.split(") ")[1]?.startsWith("Z") ?? false;
+    } catch {
+      return true;
+    }
+  }, { what: "the serve process to exit" });
+  assert.equal(await srv.close(), 0);
 });

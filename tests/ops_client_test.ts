@@ -6,7 +6,6 @@
  */
 import assert from "node:assert/strict";
 import { cmd, eachPeer, parseReply, RawClient, startTestServer, waitFor } from "./helpers.ts";
-import { setShutdownHandler } from "../server/commands/ops.ts";
 
 /** A CLIENT LIST line as field -> value, keeping the order of the fields. */
 function fields(line: string): [string, string][] {
@@ -278,8 +277,7 @@ eachPeer("SHUTDOWN and DEBUG: Redis's errors", async (p) => {
 });
 
 Deno.test("SHUTDOWN: the server closes and the client gets no reply; SAVE cannot save", async () => {
-  await using srv = await startTestServer();
-  setShutdownHandler(srv.server.state, () => srv.server.close());
+  await using srv = await startTestServer(); // (startServer wires SHUTDOWN to close())
   await using c = await RawClient.connect(srv.port);
   await using other = await RawClient.connect(srv.port);
   assert.equal(await c.call("SHUTDOWN", "SAVE"), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
@@ -288,11 +286,4 @@ Deno.test("SHUTDOWN: the server closes and the client gets no reply; SAVE cannot
   assert.equal((await c.readUntilClose()).length, 0);
   assert.equal((await other.readUntilClose()).length, 0);
   await srv.server.finished;
-});
-
-Deno.test("SHUTDOWN without a way to close the server answers Redis's error", async () => {
-  await using srv = await startTestServer();
-  await using c = await RawClient.connect(srv.port);
-  assert.equal(await c.call("SHUTDOWN"), "-ERR Errors trying to SHUTDOWN. Check logs.\r\n");
-  assert.equal(await c.call("PING"), "+PONG\r\n");
 });
