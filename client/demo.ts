@@ -1,8 +1,9 @@
 /**
- * The `demo` subcommand: replays the seeds (two tasks, one connection,
- * through the manager task), then has N tasks hammer one connection and
- * prints ops/s for one-request-at-a-time (the mutex approach the seeds
- * reject) against the {@linkcode BufferedClient}, measured in this run.
+ * The `demo` subcommand: two tasks use one connection at the same time
+ * (one sets `foo`, the other gets `hello`), then N tasks hammer one
+ * connection and it prints ops/s for one request at a time (callers take
+ * turns) against the {@linkcode BufferedClient} (callers' commands are
+ * pipelined together), measured in this run.
  *
  * `client/` does not import `server/`: `main.ts` passes `startServer` for the
  * embedded server.
@@ -78,8 +79,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     try {
       print(`mini-redis demo against ${where}${embedded ? " (embedded server)" : ""}`);
       print("");
-      print("The seed: two tasks share one connection through the manager task");
-      print("(each command travels over an mpsc channel with a oneshot for its reply).");
+      print("Two tasks use one connection at the same time: their commands are queued and");
+      print("written together, and each task gets its own reply.");
       const t1 = (async () => {
         const reply = await shared.set("foo", "bar");
         print(`  task 1: SET foo bar -> ${reply}`);
@@ -101,8 +102,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       const a = await hammer(plain, tasks, ops);
       const b = await hammer(shared, tasks, ops);
       const rows: [string, number][] = [
-        ["(a) one request at a time (mutex)", a.opsPerSec],
-        ["(b) BufferedClient (manager + pipelining)", b.opsPerSec],
+        ["(a) one request at a time (callers take turns)", a.opsPerSec],
+        ["(b) BufferedClient (commands written together)", b.opsPerSec],
       ];
       const width = Math.max(...rows.map(([label]) => label.length));
       const numWidth = Math.max(...rows.map(([, v]) => fmt.format(v).length));

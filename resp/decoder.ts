@@ -374,7 +374,11 @@ export class Decoder {
   private stackItems: Frame[][] = [];
   private stackAttr: ([Frame, Frame][] | null)[] = [];
 
-  /** @param options limits; each defaults to Redis's value */
+  /**
+   * Creates a decoder with no input yet.
+   *
+   * @param options limits; each defaults to Redis's value
+   */
   constructor(options: DecoderOptions = {}) {
     this.maxBulkLength = options.maxBulkLength ?? 512 * 1024 * 1024;
     this.maxMultibulkLength = options.maxMultibulkLength ?? 2147483647;
@@ -495,6 +499,7 @@ export class Decoder {
     }
   }
 
+  /** Parses one request, or undefined when incomplete. */
   private command(): Uint8Array[] | undefined {
     const buf = this.buf;
     const end = this.end;
@@ -684,6 +689,7 @@ export class Decoder {
     }
   }
 
+  /** Decodes one reply frame, or undefined when incomplete. */
   private frame(): Frame | undefined {
     const buf = this.buf;
     const end = this.end;
@@ -1195,6 +1201,7 @@ export class Decoder {
     this.moved(target, at, pending);
   }
 
+  /** Notes that pending bytes moved into the internal buffer. */
   private moved(target: Uint8Array, at: number, pending: number): void {
     this.winOf = EMPTY;
     this.buf = target;
@@ -1223,6 +1230,7 @@ export class Decoder {
     this.cur = 0;
   }
 
+  /** Feeds a chunk that is never written again (replies view it). */
   private feedZeroCopy(chunk: Uint8Array): void {
     while (this.rest !== null) this.pull();
     const n = chunk.length;
@@ -1298,6 +1306,7 @@ export class Decoder {
     }
   }
 
+  /** Fails the decoder with a protocol error. */
   private fail(message: string): never {
     this.error = new ProtocolError(message);
     throw this.error;

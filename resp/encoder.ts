@@ -92,6 +92,7 @@ export class Encoder {
   private readonly initialCapacity: number;
 
   /**
+   * Creates an encoder with an empty buffer.
    * @param options `protocol` (default 2) and the buffer's `initialCapacity` in bytes (default 16 KiB)
    */
   constructor(options: { protocol?: 2 | 3; initialCapacity?: number } = {}) {
@@ -173,10 +174,12 @@ export class Encoder {
 
   // ---- internals ----
 
+  /** Makes room for `n` more bytes. */
   private ensure(n: number): void {
     if (this.len + n > this.buf.length) this.grow(n);
   }
 
+  /** Grows the buffer to hold `n` more bytes. */
   private grow(n: number): void {
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
@@ -185,6 +188,7 @@ export class Encoder {
     this.buf = bigger;
   }
 
+  /** Appends CR LF. */
   private crlf(): void {
     const buf = this.buf;
     buf[this.len] = 13;
@@ -287,6 +291,7 @@ export class Encoder {
     this.len = o + 2;
   }
 
+  /** Appends a bulk string of bytes. */
   private bulkBytes(b: Uint8Array): void {
     const n = b.length;
     this.ensure(n + 16);
@@ -358,6 +363,7 @@ export class Encoder {
     this.crlf();
   }
 
+  /** Appends an integer (a double when it is not one). */
   private integerFrame(n: number): void {
     if (n >= 0 && n < 2147483648) {
       this.ensure(14);
@@ -371,17 +377,20 @@ export class Encoder {
     }
   }
 
+  /** Appends a double (RESP3) or its text (RESP2). */
   private double(value: number): void {
     const s = formatDouble(value);
     if (this.protocol === 3) this.line(44, s);
     else this.bulkAscii(s);
   }
 
+  /** Appends a null in the protocol in use. */
   private nullFrame(array: boolean): void {
     if (this.protocol === 3) this.line(95, "");
     else this.line(array ? 42 : 36, "-1");
   }
 
+  /** Appends a map-like aggregate (flat pairs in RESP2). */
   private entries(type: number, entries: [Frame, Frame][]): void {
     if (this.protocol === 3) this.header(type, entries.length);
     else this.header(42, entries.length * 2);
@@ -392,11 +401,13 @@ export class Encoder {
     }
   }
 
+  /** Appends an array-like aggregate. */
   private items(type: number, items: Frame[]): void {
     this.header(this.protocol === 3 ? type : 42, items.length);
     for (let i = 0; i < items.length; i++) this.frame(items[i]);
   }
 
+  /** Appends one frame. */
   private frame(f: Frame): void {
     switch (typeof f) {
       case "string":

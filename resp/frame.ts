@@ -56,7 +56,11 @@ export type Frame =
  * ```
  */
 export class SimpleString {
-  /** @param value the text, which must not contain CR or LF */
+  /**
+   * Creates the frame.
+   *
+   * @param value the text, which must not contain CR or LF
+   */
   constructor(readonly value: string) {}
   /** The text of the simple string. */
   toString(): string {
@@ -79,7 +83,11 @@ export class SimpleString {
  * ```
  */
 export class BinaryString {
-  /** @param value the binary text (every char below 256) */
+  /**
+   * Creates the frame.
+   *
+   * @param value the binary text (every char below 256)
+   */
   constructor(readonly value: string) {}
 }
 
@@ -133,6 +141,8 @@ export class ReplyError extends Error {
    */
   readonly binary: boolean;
   /**
+   * Creates the error reply.
+   *
    * @param message Redis's text, e.g. `ERR syntax error`
    * @param bulk encode as a RESP3 bulk error
    * @param binary `message` is binary text, one char per byte (see {@linkcode ReplyError.binary})
@@ -152,19 +162,29 @@ export class ReplyError extends Error {
  * RESP2 encoders write it as a bulk string.
  */
 export class Double {
-  /** @param value the number, which may be `Infinity`, `-Infinity` or `NaN` */
+  /**
+   * Creates the frame.
+   *
+   * @param value the number, which may be `Infinity`, `-Infinity` or `NaN`
+   */
   constructor(readonly value: number) {}
 }
 
 /** A RESP3 big number (`(12345678901234567890\r\n`). RESP2 writes a bulk string. */
 export class BigNumber {
-  /** @param value the integer */
+  /**
+   * Creates the frame.
+   *
+   * @param value the integer
+   */
   constructor(readonly value: bigint) {}
 }
 
 /** A RESP3 verbatim string (`=15\r\ntxt:Some string\r\n`). RESP2 writes a bulk string. */
 export class VerbatimString {
   /**
+   * Creates the frame.
+   *
    * @param format the three-letter format, e.g. `txt` or `mkd`
    * @param value the payload bytes
    */
@@ -173,19 +193,31 @@ export class VerbatimString {
 
 /** A RESP3 map (`%`). RESP2 writes a flat array of key, value, key, value. */
 export class RespMap {
-  /** @param entries the key/value pairs, in order */
+  /**
+   * Creates the frame.
+   *
+   * @param entries the key/value pairs, in order
+   */
   constructor(readonly entries: [Frame, Frame][]) {}
 }
 
 /** A RESP3 set (`~`). RESP2 writes an array. */
 export class RespSet {
-  /** @param items the members, in order */
+  /**
+   * Creates the frame.
+   *
+   * @param items the members, in order
+   */
   constructor(readonly items: Frame[]) {}
 }
 
 /** A RESP3 push frame (`>`), e.g. a pub/sub message. RESP2 writes an array. */
 export class Push {
-  /** @param items the elements, the first being the kind (`message`, ...) */
+  /**
+   * Creates the frame.
+   *
+   * @param items the elements, the first being the kind (`message`, ...)
+   */
   constructor(readonly items: Frame[]) {}
 }
 
@@ -195,6 +227,8 @@ export class Push {
  */
 export class Attribute {
   /**
+   * Creates the frame.
+   *
    * @param entries the attribute's key/value pairs
    * @param value the frame that follows the attribute
    */
@@ -217,7 +251,11 @@ export const NULL_ARRAY: NullArray = NullArray.instance;
  * and closes the connection.
  */
 export class ProtocolError extends Error {
-  /** @param message Redis's wording, starting with `Protocol error:` */
+  /**
+   * Creates the frame.
+   *
+   * @param message Redis's wording, starting with `Protocol error:`
+   */
   constructor(message: string) {
     super(message);
     this.name = "ProtocolError";

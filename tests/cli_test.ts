@@ -226,8 +226,8 @@ Deno.test("demo: two tasks on one connection, then one-at-a-time against the Buf
   assert.match(text, /embedded server/);
   assert.match(text, /task 1: SET foo bar -> OK/);
   assert.match(text, /task 2: GET hello {3}-> \(nil\)/);
-  assert.match(text, /\(a\) one request at a time \(mutex\) +[\d,]+ ops\/s/);
-  assert.match(text, /\(b\) BufferedClient \(manager \+ pipelining\) +[\d,]+ ops\/s/);
+  assert.match(text, /\(a\) one request at a time \(callers take turns\) +[\d,]+ ops\/s/);
+  assert.match(text, /\(b\) BufferedClient \(commands written together\) +[\d,]+ ops\/s/);
   assert.match(text, /speed-up: \d+\.\dx/);
   assert.match(text, /every reply reached the task that asked for it/);
 });
