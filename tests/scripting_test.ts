@@ -134,6 +134,41 @@ const ERRORS: Record<string, ScriptStep[]> = {
   ],
 };
 
+/** Error and value conversions where Redis has quirks of its own. */
+const QUIRKS: Record<string, ScriptStep[]> = {
+  "errors raised with error()": [
+    ev("error({err='My Error'})"),
+    ev("error({err='WRONGTYPE x'})"),
+    ev("error({err='ERR x'}, 0)"),
+    ev("error('plain')"),
+    ev("error(12)"),
+    ev("error(nil)"),
+    ev("error()"),
+    ev("error(redis.error_reply('nested'))"),
+    ev("local ok, e = pcall(error, {err='caught'}) return e.err"),
+  ],
+  "error and status replies": [
+    ev("return redis.error_reply('msg')"),
+    ev("return redis.error_reply('ERR msg')"),
+    ev("return redis.error_reply('two words')"),
+    ev("return redis.error_reply('')"),
+    ev("return {err='msg'}"),
+    ev("return {err=''}"),
+    ev("return redis.status_reply('')"),
+    ev("return {ok=''}"),
+  ],
+  "nil, NaN and infinities": [
+    ev("redis.setresp(3) return nil"),
+    ev("redis.setresp(3) return {1, nil, 2}"),
+    ev("return 0/0"),
+    ev("return {0/0}"),
+    ev("return -(0/0)"),
+    ev("return 1/0"),
+    ev("return -1/0"),
+    ev("return {1/0, -1/0}"),
+  ],
+};
+
 const SCRIPT_CACHE: Record<string, ScriptStep[]> = {
   "SCRIPT LOAD, EXISTS, EVALSHA, FLUSH": [
     ["SCRIPT", "LOAD", "return 'loaded'"],
@@ -302,6 +337,12 @@ Deno.test({
   name: "Lua values and replies convert as redis-server's (RESP2 and RESP3)",
   ignore,
   fn: () => compareWithRedis(CONVERSIONS),
+});
+
+Deno.test({
+  name: "error() values, error_reply, nil, NaN and infinities as redis-server's",
+  ignore,
+  fn: () => compareWithRedis(QUIRKS),
 });
 
 Deno.test({

@@ -426,27 +426,26 @@ class Control implements RunControl {
 /**
  * Redis's decoration of an error that aborted a script: `<message> script:
  * <name>, on @<source>:<line>.` (`name` is the SHA1 of a script or the
- * function's name; `source` is `user_script` or `user_function`).
+ * function's name; `source` is where the error was raised, `user_script`
+ * or `user_function`).
  */
 function scriptError(f: ScriptFailure, name: string, source: string): ReplyError {
   let msg: string;
   if (f.killed) {
     msg = "ERR Script killed by user with SCRIPT KILL...";
   } else if (f.kind === "global-read") {
-    msg = `ERR ${source}:${f.line}: Script attempted to access nonexistent global variable '${
-      f.name ?? ""
-    }'`;
+    msg = `ERR ${f.source ?? source}:${f.line}: ` +
+      `Script attempted to access nonexistent global variable '${f.name ?? ""}'`;
   } else if (f.kind === "command-arg-type") {
     msg = "ERR Lua redis lib command arguments must be strings or integers";
   } else if (f.kind !== undefined) {
     msg = `ERR ${f.kind}`;
   } else {
     msg = f.coded ? f.message : `ERR ${f.message}`;
-    if (source !== "user_script") msg = msg.replaceAll("user_script:", `${source}:`);
   }
   const line = f.line > 0 ? f.line : 1;
   return new ReplyError(
-    noCrLf(`${msg} script: ${name}, on @${source}:${line}.`),
+    noCrLf(`${msg} script: ${name}, on @${f.source ?? source}:${line}.`),
     false,
     true,
   );

@@ -134,7 +134,9 @@ const SHIM_WASM =
  * The runtime planted in each VM at start-up, as `_G[" mr"]` (a key no
  * identifier can name). Its operations, called by one-line chunks:
  *
- * - `1, id`: runs script `id`, returning its first result (as Redis);
+ * - `1, id`: runs script `id`, returning its first result (as Redis); an
+ *   error is reported by Redis's error handler (message and place) through
+ *   `redis.log` with a leading `\x01` (see {@linkcode LuaVm.onLog});
  * - `2, id`: compiles `ARGV[1]` as script `id` (chunk `@user_script`);
  *   returns the compile error, or nothing;
  * - `3`: forgets every script (SCRIPT FLUSH);
@@ -145,7 +147,8 @@ const SHIM_WASM =
  *   sees `redis` through a proxy that becomes the real `redis` table once
  *   loaded, so its callbacks call the real API at FCALL time;
  * - `6, id`: forgets library `id`;
- * - `7, id, n`: calls library `id`'s `n`-th callback with `KEYS, ARGV`;
+ * - `7, id, n`: calls library `id`'s `n`-th callback with `KEYS, ARGV`
+ *   (errors as for `1`);
  * - `8`: forgets every library (FUNCTION FLUSH).
  */
 const RUNTIME = `
@@ -198,9 +201,81 @@ local function load(id)
   if not ok then libs[id] = nil error(err, 0) end
   return regs
 end
+-- Redis's error handler (its __redis__err__handler): the message (a table's
+-- err, or 'ERR ' .. the value) and where the error was raised (the raising
+-- function, or its caller when that is a C function), handed to the host
+-- through redis.log's channel, marked by a leading byte 1
+local log, LOG = R.log, R.LOG_DEBUG
+local function handler(e)
+  local _, w = pcall(error, '', 3)
+  if w == '' then _, w = pcall(error, '', 4) end
+  -- a table's err as is; a string as the engine raised it (redis.call's
+  -- errors come as coded strings: the host tells them apart)
+  if type(e) == 'table' then
+    log(LOG, '\\1t' .. w .. '\\1' .. tostring(e.err))
+  else
+    log(LOG, '\\1s' .. w .. '\\1' .. tostring(e))
+  end
+end
+-- Redis's pcall: an error table is returned as its err string
+local function fix(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'table' then
+    local m = e.err
+    if type(m) == 'string' or type(m) == 'number' then return false, m end
+  end
+  return false, e
+end
+rawset(G, 'pcall', function(...) return fix(pcall(...)) end)
+-- Redis's redis.error_reply: the code is the first word (ERR without one)
+local sub, find, gsub, select = string.sub, string.find, string.gsub, select
+local function error_reply(...)
+  local e = ...
+  if select('#', ...) ~= 1 or type(e) ~= 'string' then
+    return {err = 'ERR wrong number or type of arguments'}
+  end
+  if sub(e, 1, 1) ~= '-' then e = '-' .. e end
+  local sp = find(e, ' ', 1, true)
+  local code, msg = 'ERR', sub(e, 2)
+  if sp ~= nil then code, msg = sub(e, 2, sp - 1), sub(e, sp + 1) end
+  msg = gsub(gsub(msg, '^[\\r\\n]+', ''), '[\\r\\n]+$', '')
+  return {err = code .. ' ' .. msg}
+end
+-- the redis table with it (made read-only by the host, from the address returned)
+local api = {}
+for k, v in pairs(R) do api[k] = v end
+api.error_reply = error_reply
+setmetatable(api, getmetatable(R))
+rawset(G, 'redis', api)
+-- a NaN converts to INT64_MIN in Redis (the C cast), to 0 in the engine
+local rawget, NAN_INT = rawget, -2^63
+local function nans(t, depth)
+  if depth > 100 then return end
+  local i, v = 1, rawget(t, 1)
+  while v ~= nil do
+    if v ~= v then rawset(t, i, NAN_INT) elseif type(v) == 'table' then nans(v, depth + 1) end
+    i = i + 1
+    v = rawget(t, i)
+  end
+end
+local function result(r)
+  if r ~= r then return NAN_INT end
+  if type(r) == 'table' then nans(r, 0) end
+  return r
+end
+local fa, fb
+local function fcall() return libs[fa][fb](KEYS, ARGV) end
 rawset(G, ' mr', function(op, a, b)
-  if op == 1 then return (scripts[a]()) end
-  if op == 7 then return (libs[a][b](KEYS, ARGV)) end
+  if op == 1 then
+    local _, r = xpcall(scripts[a], handler)
+    return result(r)
+  end
+  if op == 7 then
+    fa, fb = a, b
+    local _, r = xpcall(fcall, handler)
+    return result(r)
+  end
   if op == 2 then
     local f, e = loadstring(ARGV[1], '@user_script')
     if f == nil then return e end
@@ -212,6 +287,7 @@ rawset(G, ' mr', function(op, a, b)
   if op == 6 then libs[a] = nil return end
   if op == 8 then libs = {} return end
 end)
+return tostring(api)
 `;
 
 /** What a running script asks of the server. */
@@ -263,6 +339,8 @@ export interface ScriptFailure {
   readonly name?: string;
   /** The run was killed ({@linkcode RunControl.killed}). */
   readonly killed?: boolean;
+  /** Where the error was raised (`user_script`, `user_function`), when the runtime's handler saw it. */
+  readonly source?: string;
 }
 
 /** The outcome of one script run: its reply, or the error that aborted it. */
@@ -342,6 +420,8 @@ export class LuaVm {
   #pending: Promise<number> | undefined;
   #suspended = false;
   #busy = false;
+  /** The error the runtime's handler reported for the current run. */
+  #reported: ScriptFailure | undefined;
   #out = new Uint8Array(1024);
   #outLen = 0;
   #argPtr = 0;
@@ -470,9 +550,13 @@ export class LuaVm {
     dv.setInt32(globals + TABLE_READONLY, 0, true);
     try {
       const chunk = this.chunk(RUNTIME);
-      const r = this.run(chunk, [], 0, NO_HOST);
+      const r = this.run(chunk, [], 0, NO_HOST) as ScriptOutcome;
       this.free(chunk);
       if ("failed" in r) throw new Error(`the Lua runtime failed to load: ${r.failed.message}`);
+      // the runtime's redis table: read-only like the one it replaces
+      const m = r.ok instanceof Uint8Array ? /0x([0-9a-f]+)/.exec(latin1.decode(r.ok)) : null;
+      if (m === null) throw new Error("the Lua runtime failed to load: no redis table");
+      dv.setInt32(parseInt(m[1], 16) + TABLE_READONLY, 1, true);
     } finally {
       dv.setInt32(globals + TABLE_READONLY, 1, true);
     }
@@ -540,6 +624,7 @@ export class LuaVm {
       o += 4 + a.length;
     }
     setU32(heap, rp, 0xffffffff);
+    this.#reported = undefined;
     this.#host = host;
     this.#control = control;
     this.#suspended = false;
@@ -602,6 +687,12 @@ export class LuaVm {
     const rp = this.#retPtr;
     const ptr = u32(heap, rp);
     const len = u32(heap, rp + 4);
+    const reported = this.#reported;
+    this.#reported = undefined;
+    if (reported !== undefined) {
+      if (ptr !== 0) this.#ex.free_mem(ptr);
+      return { failed: control?.killed ? { ...reported, killed: true } : reported };
+    }
     if (ptr === 0 || len === 0) return { ok: null };
     try {
       if (heap[ptr] === T_SCRIPT_ERROR) {
@@ -617,7 +708,7 @@ export class LuaVm {
   /** The shim's `check`: 0 go on, 1 raise (killed), 2 suspend. */
   check(): number {
     const c = this.#control;
-    if (c === undefined) return 0;
+    if (c === undefined || this.#reported !== undefined) return 0;
     if (c.killed) return this.#kill();
     const now = performance.now();
     if (now < c.busyAt || this.#promisingEval === undefined) return 0;
@@ -681,8 +772,24 @@ export class LuaVm {
     setU32(heap, rp + 4, len);
   }
 
-  /** `host_redis_log`. */
+  /**
+   * `host_redis_log`; also the channel of the runtime's error handler
+   * (`\x01<where>\x01<message>`, where is `user_script:<line>: `): the
+   * run's failure, after which a kill stops being raised (it was delivered).
+   */
   onLog(level: number, ptr: number, len: number): void {
+    const heap = this.#heap;
+    if (len > 1 && heap[ptr] === 1) {
+      const table = heap[ptr + 1] === 0x74; // 't': a table's err, else a string
+      const text = latin1.decode(heap.subarray(ptr + 2, ptr + len));
+      const sep = text.indexOf("\x01");
+      this.#reported = scriptFailure(text.slice(sep + 1), text.slice(0, sep), table);
+      if (this.#control?.killed) {
+        this.#dv.setInt32(this.#state + L_BASEHOOKCOUNT, HOOK_INSTRUCTIONS, true);
+        this.#dv.setInt32(this.#state + L_HOOKCOUNT, HOOK_INSTRUCTIONS, true);
+      }
+      return;
+    }
     try {
       this.#host?.log(level, this.#heap.slice(ptr, ptr + len));
     } catch {
@@ -900,6 +1007,31 @@ export function startsWithCode(s: string): boolean {
     if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) return false;
   }
   return true;
+}
+
+/**
+ * A failure from the runtime's error handler: `message` as Redis's handler
+ * makes it, `where` as `error(msg, level)` writes a place
+ * (`user_script:3: `, or empty).
+ */
+function scriptFailure(message: string, where: string, table: boolean): ScriptFailure {
+  const m = /^(.*):(\d+): $/.exec(where);
+  const source = m === null ? undefined : m[1];
+  const line = m === null ? 0 : Number(m[2]);
+  const marker = message.indexOf(ERROR_MARKER);
+  if (marker !== -1) {
+    const rest = message.slice(marker + ERROR_MARKER.length);
+    const sep = rest.indexOf(":");
+    return {
+      message,
+      coded: true,
+      line,
+      source,
+      kind: sep === -1 ? rest : rest.slice(0, sep),
+      name: sep === -1 ? undefined : rest.slice(sep + 1),
+    };
+  }
+  return { message, coded: table || startsWithCode(message), line, source };
 }
 
 function readScriptError(heap: Uint8Array, ptr: number, len: number): ScriptFailure {
