@@ -298,6 +298,26 @@ const FUNCTIONS: Record<string, ScriptStep[]> = {
     ["FUNCTION", "FLUSH", "ASYNC"],
     "FUNCTION LIST",
   ],
+  "a library's code runs once, at FUNCTION LOAD": [
+    "FUNCTION FLUSH",
+    [
+      "FUNCTION",
+      "LOAD",
+      "#!lua name=counter\nlocal n = 0\n" +
+      "redis.register_function('cnt', function() n = n + 1 return n end)",
+    ],
+    ["FCALL", "cnt", "0"],
+    ["FCALL", "cnt", "0"],
+    ["FCALL", "cnt", "0"],
+    [
+      "FUNCTION",
+      "LOAD",
+      "REPLACE",
+      "#!lua name=counter\nlocal n = 10\n" +
+      "redis.register_function('cnt', function() n = n + 1 return n end)",
+    ],
+    ["FCALL", "cnt", "0"],
+  ],
   "FUNCTION LOAD errors": [
     "FUNCTION FLUSH",
     ["FUNCTION", "LOAD", LIB],
@@ -397,6 +417,14 @@ Deno.test({
   ignore,
   fn: () =>
     compareWithRedis({
+      "the first script of the server inside EXEC (the engine loads meanwhile)": [
+        "SET k 1",
+        "MULTI",
+        ev("return redis.call('GET', 'k')"),
+        "SET k 2",
+        ev("return redis.call('GET', 'k')"),
+        "EXEC",
+      ],
       "EVAL queued": [
         "MULTI",
         ev("return redis.call('INCR', 'n')"),
