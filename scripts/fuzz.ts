@@ -69,10 +69,33 @@ if (values.help) {
 
 const seed = intOption(values.seed, "seed", (Math.random() * 2 ** 32) >>> 0) >>> 0;
 
-if (values.protocol) {
+/** Servers to stop if the run is interrupted (SIGINT, SIGTERM): no orphans left behind. */
+const children: { close(): Promise<unknown> }[] = [];
+let interrupted = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, async () => {
+    interrupted = true;
+    console.error(`fuzz: ${signal}, stopping the servers`);
+    await Promise.allSettled(children.map((c) => c.close()));
+    Deno.exit(130);
+  });
+}
+
+try {
+  Deno.exitCode = values.protocol ? await protocolFuzz() : await commandFuzz();
+} catch (e) {
+  // stopping the servers on a signal breaks the run's connections
+  if (!interrupted) throw e;
+  await new Promise(() => {}); // the signal handler exits
+}
+// the signal listeners would keep the process alive
+Deno.exit();
+
+async function protocolFuzz(): Promise<number> {
   const frames = intOption(values.frames, "frames", 1_000_000);
   const connections = intOption(values.connections, "connections", 50);
   await using ours = await startMeasured({ args: ["--log-level", "error"] });
+  children.push(ours);
   console.log(`protocol fuzz: seed ${seed}, ${frames} frames over ${connections} connections`);
   const r = await runProtocolFuzz({
     port: ours.port,
@@ -93,55 +116,59 @@ if (values.protocol) {
   console.log(
     `fuzz: ${r.frames} frames, ${r.controlCommands} control commands, ${r.problems.length} problems`,
   );
-  Deno.exit(r.problems.length === 0 ? 0 : 1);
+  return r.problems.length === 0 ? 0 : 1;
 }
 
-const seconds = intOption(values.seconds, "seconds", 60);
-const groups = values.groups?.split(",").filter((g) => g !== "");
-const exclude = values.exclude?.split(",").filter((c) => c !== "");
-const commands = fuzzableCommands({ groups, exclude });
-if (commands.length === 0) fail("no command to fuzz in these groups");
-const containers = new Set(
-  commands.filter((c) => c.words.length > 1).map((c) => c.words[0].toLowerCase()),
-);
+async function commandFuzz(): Promise<number> {
+  const seconds = intOption(values.seconds, "seconds", 60);
+  const groups = values.groups?.split(",").filter((g) => g !== "");
+  const exclude = values.exclude?.split(",").filter((c) => c !== "");
+  const commands = fuzzableCommands({ groups, exclude });
+  if (commands.length === 0) fail("no command to fuzz in these groups");
+  const containers = new Set(
+    commands.filter((c) => c.words.length > 1).map((c) => c.words[0].toLowerCase()),
+  );
 
-await using redis = await startRedis({ args: ["--databases", "1"] });
-// --allow-read: the scripting engine loads its Lua runtime from the module cache
-await using ours = await startServeProcess(["--log-level", "error"], {}, {
-  denoFlags: ["--allow-read"],
-});
-console.log(
-  `fuzz: seed ${seed}, ${seconds} s, ${commands.length} commands (${
-    [...new Set(commands.map((c) => c.group))].join(", ")
-  })`,
-);
-const result = await runFuzz({
-  redisPort: redis.port,
-  oursPort: ours.port,
-  seed,
-  commands,
-  deadline: Date.now() + seconds * 1000,
-  onMismatch: (m) => console.log(`mismatch: ${m.group} / ${m.difference.name.toUpperCase()}`),
-});
-if (result.mismatches.length > 0) {
-  const byGroup = new Map<string, typeof result.mismatches[number][]>();
-  for (const m of result.mismatches) {
-    const list = byGroup.get(m.group) ?? [];
-    list.push(m);
-    byGroup.set(m.group, list);
+  await using redis = await startRedis({ args: ["--databases", "1"] });
+  children.push(redis);
+  // --allow-read: the scripting engine loads its Lua runtime from the module cache
+  await using ours = await startServeProcess(["--log-level", "error"], {}, {
+    denoFlags: ["--allow-read"],
+  });
+  children.push(ours);
+  console.log(
+    `fuzz: seed ${seed}, ${seconds} s, ${commands.length} commands (${
+      [...new Set(commands.map((c) => c.group))].join(", ")
+    })`,
+  );
+  const result = await runFuzz({
+    redisPort: redis.port,
+    oursPort: ours.port,
+    seed,
+    commands,
+    deadline: Date.now() + seconds * 1000,
+    onMismatch: (m) => console.log(`mismatch: ${m.group} / ${m.difference.name.toUpperCase()}`),
+  });
+  if (result.mismatches.length > 0) {
+    const byGroup = new Map<string, typeof result.mismatches[number][]>();
+    for (const m of result.mismatches) {
+      const list = byGroup.get(m.group) ?? [];
+      list.push(m);
+      byGroup.set(m.group, list);
+    }
+    console.log(`\n// imports for the test cases below:\n${REPRO_IMPORTS}\n`);
+    for (const [group, list] of [...byGroup].sort(([a], [b]) => a.localeCompare(b))) {
+      console.log(`// ===== ${group} =====\n`);
+      for (const m of list) console.log(`${formatRepro(m, containers)}\n`);
+    }
   }
-  console.log(`\n// imports for the test cases below:\n${REPRO_IMPORTS}\n`);
-  for (const [group, list] of [...byGroup].sort(([a], [b]) => a.localeCompare(b))) {
-    console.log(`// ===== ${group} =====\n`);
-    for (const m of list) console.log(`${formatRepro(m, containers)}\n`);
-  }
+  const rate = Math.round(result.commands / (result.elapsedMs / 1000));
+  console.log(
+    `${result.sequences} sequences, ${rate} commands/s compared (each sent to both servers)`,
+  );
+  console.log(`fuzz: ${result.commands} commands, ${result.mismatchCount} mismatches`);
+  return result.mismatchCount === 0 ? 0 : 1;
 }
-const rate = Math.round(result.commands / (result.elapsedMs / 1000));
-console.log(
-  `${result.sequences} sequences, ${rate} commands/s compared (each sent to both servers)`,
-);
-console.log(`fuzz: ${result.commands} commands, ${result.mismatchCount} mismatches`);
-Deno.exitCode = result.mismatchCount === 0 ? 0 : 1;
 
 function mb(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);

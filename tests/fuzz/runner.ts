@@ -100,6 +100,8 @@ export interface FuzzOptions {
    * generator draws another command instead.
    */
   readonly skip?: (args: readonly FuzzArg[]) => boolean;
+  /** Called before each sequence is sent (tracing a run). */
+  readonly onSequence?: (sequence: number, protocol: 2 | 3, steps: readonly Step[]) => void;
   /** Called with each new kind of mismatch, once shrunk. */
   readonly onMismatch?: (m: Mismatch) => void;
 }
@@ -183,19 +185,29 @@ class Replayer {
   async #both(batch: readonly (readonly FuzzArg[])[]): Promise<[string[], string[]]> {
     const { redis, ours } = this.#pair;
     const bytes = encode(batch);
-    await Promise.all([redis.send(bytes), ours.send(bytes).catch(() => {})]);
-    const expected = await redis.readStrings(batch.length, { timeoutMs: READ_TIMEOUT_MS });
+    // replies are read while the requests are written: a server that stops
+    // reading until its replies are taken (ours does) must not stall the run
+    const fromRedis = Promise.all([
+      redis.send(bytes),
+      redis.readStrings(batch.length, { timeoutMs: READ_TIMEOUT_MS }),
+    ]);
+    const sending = ours.send(bytes).catch(() => {});
     const actual: string[] = [];
+    let lost: string | undefined;
     try {
       for (let i = 0; i < batch.length; i++) {
         actual.push((await ours.readStrings(1, { timeoutMs: READ_TIMEOUT_MS }))[0]);
       }
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      actual.push(
-        msg.includes("timed out") ? "<no reply within 10 s>" : `<connection lost: ${msg}>`,
-      );
+      lost = msg.includes("timed out") ? "<no reply within 10 s>" : `<connection lost: ${msg}>`;
+    }
+    const [, expected] = await fromRedis;
+    if (lost !== undefined) {
+      actual.push(lost);
       await this.#pair.connect();
+    } else {
+      await sending;
     }
     return [expected, actual];
   }
@@ -385,6 +397,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzResult> {
         steps.push({ args });
       }
       const sequence = sequences++;
+      options.onSequence?.(sequence, protocol, steps);
       const diff = await replayer.run(steps, protocol, () => commands++);
       if (diff === undefined) continue;
       mismatchCount++;
