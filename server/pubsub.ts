@@ -3,6 +3,12 @@
  * messages to the subscribed connections through one broadcast channel
  * (`channels/broadcast.ts`).
  *
+ * Three registries share the channel: channels (SUBSCRIBE/PUBLISH),
+ * patterns (PSUBSCRIBE) and shard channels (SSUBSCRIBE/SPUBLISH, Redis 7's
+ * sharded pub/sub). Shard channels are a separate namespace: SPUBLISH
+ * reaches only shard subscribers of that exact channel (no patterns), as
+ * `smessage` frames, and PUBLISH never reaches them.
+ *
  * ## How a message travels
  *
  * `PUBLISH` (or a keyspace notification) asks {@linkcode PubSub.publish},
@@ -57,6 +63,7 @@ import { copyBytes } from "./alloc.ts";
 
 const MESSAGE = utf8("message");
 const PMESSAGE = utf8("pmessage");
+const SMESSAGE = utf8("smessage");
 
 /** One published message, as it travels on the hub. */
 export class Message {
@@ -66,6 +73,8 @@ export class Message {
   readonly key: string;
   /** The payload. */
   readonly payload: Uint8Array;
+  /** Whether it was published on a shard channel (SPUBLISH: an `smessage`). */
+  readonly shard: boolean;
   #resp2: Uint8Array | undefined;
   #resp3: Uint8Array | undefined;
 
@@ -75,19 +84,27 @@ export class Message {
    * @param channel the channel name (owned: not copied)
    * @param key `toBinary(channel)`
    * @param payload the payload (owned: not copied)
+   * @param shard published on a shard channel (SPUBLISH)
    */
-  constructor(channel: Uint8Array, key: string, payload: Uint8Array) {
+  constructor(channel: Uint8Array, key: string, payload: Uint8Array, shard = false) {
     this.channel = channel;
     this.key = key;
     this.payload = payload;
+    this.shard = shard;
   }
 
-  /** The `message` push frame in `protocol`, encoded once and shared by every subscriber. */
+  /**
+   * The `message` (or, for a shard channel, `smessage`) push frame in
+   * `protocol`, encoded once and shared by every subscriber.
+   */
   encoded(protocol: 2 | 3): Uint8Array {
-    if (protocol === 2) {
-      return this.#resp2 ??= encode(new Push([MESSAGE, this.channel, this.payload]), 2);
-    }
-    return this.#resp3 ??= encode(new Push([MESSAGE, this.channel, this.payload]), 3);
+    if (protocol === 2) return this.#resp2 ??= this.#encode(2);
+    return this.#resp3 ??= this.#encode(3);
+  }
+
+  #encode(protocol: 2 | 3): Uint8Array {
+    const kind = this.shard ? SMESSAGE : MESSAGE;
+    return encode(new Push([kind, this.channel, this.payload]), protocol);
   }
 }
 
@@ -102,6 +119,7 @@ class Registry {
   readonly tx: broadcast.Sender<Message>;
   readonly channels = new Map<string, Entry>();
   readonly patterns = new Map<string, Entry>();
+  readonly shardChannels = new Map<string, Entry>();
   /** Subscribers holding receivers (at least one subscription). */
   readonly active = new Set<Subscriber>();
 
@@ -174,6 +192,11 @@ export class PubSub implements Disposable {
     return this.#reg.patterns.size;
   }
 
+  /** Shard channels with at least one subscriber (INFO `pubsubshard_channels`). */
+  get shardChannelCount(): number {
+    return this.#reg.shardChannels.size;
+  }
+
   /**
    * Publishes `payload` on `channel`; returns the number of receivers
    * (channel subscribers plus one per matching pattern subscription).
@@ -192,12 +215,33 @@ export class PubSub implements Disposable {
       }
     }
     if (receivers === 0) return 0;
-    const message = owned
-      ? new Message(channel, key, payload)
-      : new Message(copyBytes(channel), key, copyBytes(payload));
-    reg.tx.send(message);
-    if (++this.#sinceDrain >= this.#drainEvery) this.drainAll();
+    this.#send(channel, key, payload, owned, false);
     return receivers;
+  }
+
+  /**
+   * Publishes `payload` on the shard channel `channel` (SPUBLISH); returns
+   * the number of its shard subscribers (patterns never match shard
+   * channels). Nothing is sent when that is 0.
+   *
+   * @param owned the arrays may be kept as they are (otherwise they are copied when sent)
+   */
+  spublish(channel: Uint8Array, payload: Uint8Array, owned = false): number {
+    const reg = this.#reg;
+    if (reg.shardChannels.size === 0) return 0;
+    const key = toBinary(channel);
+    const receivers = reg.shardChannels.get(key)?.subs.size ?? 0;
+    if (receivers === 0) return 0;
+    this.#send(channel, key, payload, owned, true);
+    return receivers;
+  }
+
+  #send(channel: Uint8Array, key: string, payload: Uint8Array, owned: boolean, shard: boolean) {
+    const message = owned
+      ? new Message(channel, key, payload, shard)
+      : new Message(copyBytes(channel), key, copyBytes(payload), shard);
+    this.#reg.tx.send(message);
+    if (++this.#sinceDrain >= this.#drainEvery) this.drainAll();
   }
 
   /**
@@ -218,12 +262,20 @@ export class PubSub implements Disposable {
 
   /** Channels with subscribers, optionally only those matching the glob `pattern` (PUBSUB CHANNELS). */
   channels(pattern?: Uint8Array): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    const all = pattern === undefined || isMatchAll(pattern);
-    for (const e of this.#reg.channels.values()) {
-      if (all || globMatch(pattern, e.bytes)) out.push(e.bytes);
-    }
-    return out;
+    return matching(this.#reg.channels, pattern);
+  }
+
+  /** Number of subscribers of the shard channel `channel` (PUBSUB SHARDNUMSUB). */
+  shardNumsub(channel: Uint8Array): number {
+    return this.#reg.shardChannels.get(toBinary(channel))?.subs.size ?? 0;
+  }
+
+  /**
+   * Shard channels with subscribers, optionally only those matching the
+   * glob `pattern` (PUBSUB SHARDCHANNELS).
+   */
+  shardChannels(pattern?: Uint8Array): Uint8Array[] {
+    return matching(this.#reg.shardChannels, pattern);
   }
 
   /** The subscription state of a client (created once, on its first subscription). */
@@ -242,6 +294,16 @@ export class PubSub implements Disposable {
   }
 }
 
+/** The names in `map` matching the glob `pattern` (all of them without one). */
+function matching(map: Map<string, Entry>, pattern: Uint8Array | undefined): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const all = pattern === undefined || isMatchAll(pattern);
+  for (const e of map.values()) {
+    if (all || globMatch(pattern, e.bytes)) out.push(e.bytes);
+  }
+  return out;
+}
+
 /**
  * The subscriptions of one client and its receiving end of the hub. Made
  * by {@linkcode PubSub.subscriber}; the client's connection receives the
@@ -249,8 +311,9 @@ export class PubSub implements Disposable {
  *
  * Every method that changes subscriptions first delivers the messages
  * already published (so they are filtered by the subscriptions in force
- * when they were published) and returns the client's subscription count
- * afterwards, which is what Redis's confirmations carry.
+ * when they were published) and returns the count Redis's confirmation
+ * carries afterwards: channels plus patterns for (P)SUBSCRIBE and
+ * (P)UNSUBSCRIBE, shard channels for SSUBSCRIBE and SUNSUBSCRIBE.
  */
 export class Subscriber {
   /** The client whose connection receives the messages. */
@@ -258,6 +321,7 @@ export class Subscriber {
   readonly #reg: Registry;
   readonly #channels = new Map<string, Uint8Array>();
   readonly #patterns = new Map<string, Uint8Array>();
+  readonly #shardChannels = new Map<string, Uint8Array>();
   #rx: broadcast.Receiver<Message> | undefined;
   #waker: broadcast.Receiver<Message> | undefined;
 
@@ -267,9 +331,22 @@ export class Subscriber {
     this.client = client;
   }
 
-  /** Channel plus pattern subscriptions. */
+  /**
+   * Every subscription: channels, patterns and shard channels. A client
+   * with any is subscribed (RESP2 subscribed mode, client type `pubsub`).
+   */
   get count(): number {
+    return this.#channels.size + this.#patterns.size + this.#shardChannels.size;
+  }
+
+  /** Channel plus pattern subscriptions (the count (P)SUBSCRIBE confirmations carry). */
+  get subscriptionCount(): number {
     return this.#channels.size + this.#patterns.size;
+  }
+
+  /** Shard channel subscriptions (CLIENT LIST `ssub`, SSUBSCRIBE confirmations). */
+  get shardChannelCount(): number {
+    return this.#shardChannels.size;
   }
 
   /** Channel subscriptions (CLIENT LIST `sub`). */
@@ -292,24 +369,51 @@ export class Subscriber {
     return [...this.#patterns.values()];
   }
 
-  /** Subscribes to `channel` (a no-op when already subscribed); returns the count. */
+  /** The subscribed shard channels, in subscription order. */
+  shardChannels(): Uint8Array[] {
+    return [...this.#shardChannels.values()];
+  }
+
+  /**
+   * Subscribes to `channel` (a no-op when already subscribed); returns the
+   * channel plus pattern count.
+   */
   subscribe(channel: Uint8Array): number {
-    return this.#add(this.#channels, this.#reg.channels, channel);
+    this.#add(this.#channels, this.#reg.channels, channel);
+    return this.subscriptionCount;
   }
 
-  /** Unsubscribes from `channel` (a no-op when not subscribed); returns the count. */
+  /**
+   * Unsubscribes from `channel` (a no-op when not subscribed); returns the
+   * channel plus pattern count.
+   */
   unsubscribe(channel: Uint8Array): number {
-    return this.#remove(this.#channels, this.#reg.channels, toBinary(channel));
+    this.#remove(this.#channels, this.#reg.channels, toBinary(channel));
+    return this.subscriptionCount;
   }
 
-  /** Subscribes to the glob `pattern`; returns the count. */
+  /** Subscribes to the glob `pattern`; returns the channel plus pattern count. */
   psubscribe(pattern: Uint8Array): number {
-    return this.#add(this.#patterns, this.#reg.patterns, pattern);
+    this.#add(this.#patterns, this.#reg.patterns, pattern);
+    return this.subscriptionCount;
   }
 
-  /** Unsubscribes from `pattern`; returns the count. */
+  /** Unsubscribes from `pattern`; returns the channel plus pattern count. */
   punsubscribe(pattern: Uint8Array): number {
-    return this.#remove(this.#patterns, this.#reg.patterns, toBinary(pattern));
+    this.#remove(this.#patterns, this.#reg.patterns, toBinary(pattern));
+    return this.subscriptionCount;
+  }
+
+  /** Subscribes to the shard channel `channel` (SSUBSCRIBE); returns the shard channel count. */
+  ssubscribe(channel: Uint8Array): number {
+    this.#add(this.#shardChannels, this.#reg.shardChannels, channel);
+    return this.#shardChannels.size;
+  }
+
+  /** Unsubscribes from the shard channel `channel` (SUNSUBSCRIBE); returns the shard channel count. */
+  sunsubscribe(channel: Uint8Array): number {
+    this.#remove(this.#shardChannels, this.#reg.shardChannels, toBinary(channel));
+    return this.#shardChannels.size;
   }
 
   /**
@@ -355,13 +459,22 @@ export class Subscriber {
   #drop(): void {
     for (const key of this.#channels.keys()) this.#reg.remove(this.#reg.channels, key, this);
     for (const key of this.#patterns.keys()) this.#reg.remove(this.#reg.patterns, key, this);
+    for (const key of this.#shardChannels.keys()) {
+      this.#reg.remove(this.#reg.shardChannels, key, this);
+    }
     this.#channels.clear();
     this.#patterns.clear();
+    this.#shardChannels.clear();
     this.#deactivate();
   }
 
   #deliver(m: Message): boolean {
     const handle = this.client.handle;
+    if (m.shard) {
+      if (!this.#shardChannels.has(m.key)) return false;
+      handle.pushRaw(m.encoded(this.client.protocol));
+      return true;
+    }
     let delivered = false;
     if (this.#channels.has(m.key)) {
       handle.pushRaw(m.encoded(this.client.protocol));
@@ -378,7 +491,7 @@ export class Subscriber {
     return delivered;
   }
 
-  #add(own: Map<string, Uint8Array>, reg: Map<string, Entry>, name: Uint8Array): number {
+  #add(own: Map<string, Uint8Array>, reg: Map<string, Entry>, name: Uint8Array): void {
     this.drain();
     const key = toBinary(name);
     if (!own.has(key)) {
@@ -387,16 +500,14 @@ export class Subscriber {
       this.#reg.add(reg, key, bytes, this);
       this.#activate();
     }
-    return this.count;
   }
 
-  #remove(own: Map<string, Uint8Array>, reg: Map<string, Entry>, key: string): number {
+  #remove(own: Map<string, Uint8Array>, reg: Map<string, Entry>, key: string): void {
     this.drain();
     if (own.delete(key)) {
       this.#reg.remove(reg, key, this);
       if (this.count === 0) this.#deactivate();
     }
-    return this.count;
   }
 
   #activate(): void {

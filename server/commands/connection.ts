@@ -270,9 +270,9 @@ export function clientInfoLine(
     Math.floor((now - c.connectedAt) / 1000)
   } idle=${Math.floor(Math.max(0, now - c.lastInteraction) / 1000)} flags=${
     clientFlags(c, ops, blocked)
-  } db=${c.db} sub=${sub?.channelCount ?? 0} psub=${sub?.patternCount ?? 0} ssub=0 multi=${
-    c.multi?.commands.length ?? -1
-  } qbuf=${qbuf} qbuf-free=${
+  } db=${c.db} sub=${sub?.channelCount ?? 0} psub=${sub?.patternCount ?? 0} ssub=${
+    sub?.shardChannelCount ?? 0
+  } multi=${c.multi?.commands.length ?? -1} qbuf=${qbuf} qbuf-free=${
     qcap - qbuf
   } argv-mem=${argvMem} multi-mem=${multiMem} rbs=${rbs} rbp=${
     view?.replyBufferPeak ?? 0

@@ -1,7 +1,8 @@
 /**
  * Pub/sub commands: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE,
- * PUBLISH and PUBSUB (CHANNELS, NUMSUB, NUMPAT, SHARDCHANNELS,
- * SHARDNUMSUB, HELP), with Redis 7.0's replies.
+ * PUBLISH, the sharded SSUBSCRIBE, SUNSUBSCRIBE and SPUBLISH, and PUBSUB
+ * (CHANNELS, NUMSUB, NUMPAT, SHARDCHANNELS, SHARDNUMSUB, HELP), with Redis
+ * 7.0's replies.
  *
  * Subscription confirmations are push frames (`*3` arrays in RESP2, `>3`
  * pushes in RESP3), one per channel, sent through the client's connection
@@ -31,6 +32,18 @@ const SUBSCRIBE = utf8("subscribe");
 const UNSUBSCRIBE = utf8("unsubscribe");
 const PSUBSCRIBE = utf8("psubscribe");
 const PUNSUBSCRIBE = utf8("punsubscribe");
+const SSUBSCRIBE = utf8("ssubscribe");
+const SUNSUBSCRIBE = utf8("sunsubscribe");
+
+/** What a (un)subscribe command acts on. */
+const enum Kind {
+  Channel,
+  Pattern,
+  Shard,
+}
+
+const SUBSCRIBE_NAMES = [SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE];
+const UNSUBSCRIBE_NAMES = [UNSUBSCRIBE, PUNSUBSCRIBE, SUNSUBSCRIBE];
 
 /** The client's subscription state, created on first use. */
 function subscriberOf(ctx: Context): Subscriber {
@@ -41,14 +54,22 @@ function confirm(ctx: Context, kind: Uint8Array, name: Uint8Array | null, count:
   ctx.client.handle.push(new Push([kind, name, count]));
 }
 
-/** SUBSCRIBE / PSUBSCRIBE: one confirmation per argument, with the count after it. */
-function subscribeHandler(pattern: boolean): Handler {
-  const kind = pattern ? PSUBSCRIBE : SUBSCRIBE;
+/**
+ * SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: one confirmation per argument, with
+ * the count after it (channels plus patterns, or shard channels for
+ * SSUBSCRIBE).
+ */
+function subscribeHandler(kind: Kind): Handler {
+  const name = SUBSCRIBE_NAMES[kind];
   return (ctx, args) => {
     const sub = subscriberOf(ctx);
     for (let i = 1; i < args.length; i++) {
-      const count = pattern ? sub.psubscribe(args[i]) : sub.subscribe(args[i]);
-      confirm(ctx, kind, args[i], count);
+      const count = kind === Kind.Channel
+        ? sub.subscribe(args[i])
+        : kind === Kind.Pattern
+        ? sub.psubscribe(args[i])
+        : sub.ssubscribe(args[i]);
+      confirm(ctx, name, args[i], count);
     }
     refreshGate(ctx.client);
     return NO_REPLY;
@@ -56,31 +77,42 @@ function subscribeHandler(pattern: boolean): Handler {
 }
 
 /**
- * UNSUBSCRIBE / PUNSUBSCRIBE: the named channels (or all of them), one
- * confirmation each; with none to leave, one confirmation with a null name.
+ * UNSUBSCRIBE / PUNSUBSCRIBE / SUNSUBSCRIBE: the named channels (or all of
+ * them), one confirmation each; with none to leave, one confirmation with a
+ * null name. The client leaves subscribed mode once it has no subscription
+ * of any kind left.
  */
-function unsubscribeHandler(pattern: boolean): Handler {
-  const kind = pattern ? PUNSUBSCRIBE : UNSUBSCRIBE;
+function unsubscribeHandler(kind: Kind): Handler {
+  const name = UNSUBSCRIBE_NAMES[kind];
   return (ctx, args) => {
     const sub = ctx.client.pubsub;
     const names = args.length > 1
       ? args.slice(1)
       : sub === undefined
       ? []
-      : pattern
+      : kind === Kind.Channel
+      ? sub.channels()
+      : kind === Kind.Pattern
       ? sub.patterns()
-      : sub.channels();
+      : sub.shardChannels();
     if (names.length === 0) {
-      confirm(ctx, kind, null, sub?.count ?? 0);
-      return NO_REPLY;
-    }
-    for (const name of names) {
       const count = sub === undefined
         ? 0
-        : pattern
-        ? sub.punsubscribe(name)
-        : sub.unsubscribe(name);
-      confirm(ctx, kind, name, count);
+        : kind === Kind.Shard
+        ? sub.shardChannelCount
+        : sub.subscriptionCount;
+      confirm(ctx, name, null, count);
+      return NO_REPLY;
+    }
+    for (const n of names) {
+      const count = sub === undefined
+        ? 0
+        : kind === Kind.Channel
+        ? sub.unsubscribe(n)
+        : kind === Kind.Pattern
+        ? sub.punsubscribe(n)
+        : sub.sunsubscribe(n);
+      confirm(ctx, name, n, count);
     }
     refreshGate(ctx.client);
     return NO_REPLY;
@@ -115,11 +147,14 @@ function subcommandSyntaxError(args: Uint8Array[]): ReplyError {
 
 /** The pub/sub command family. */
 export const pubsubHandlers: HandlerMap = {
-  subscribe: subscribeHandler(false),
-  unsubscribe: unsubscribeHandler(false),
-  psubscribe: subscribeHandler(true),
-  punsubscribe: unsubscribeHandler(true),
+  subscribe: subscribeHandler(Kind.Channel),
+  unsubscribe: unsubscribeHandler(Kind.Channel),
+  psubscribe: subscribeHandler(Kind.Pattern),
+  punsubscribe: unsubscribeHandler(Kind.Pattern),
+  ssubscribe: subscribeHandler(Kind.Shard),
+  sunsubscribe: unsubscribeHandler(Kind.Shard),
   publish: (ctx, args) => ctx.server.pubsub.publish(args[1], args[2]),
+  spublish: (ctx, args) => ctx.server.pubsub.spublish(args[1], args[2]),
   "pubsub|channels": (ctx, args) => {
     if (args.length > 3) return subcommandSyntaxError(args);
     return ctx.server.pubsub.channels(args[2]);
@@ -130,10 +165,15 @@ export const pubsubHandlers: HandlerMap = {
     return out;
   },
   "pubsub|numpat": (ctx) => ctx.server.pubsub.patternCount,
-  "pubsub|shardchannels": (_ctx, args) => args.length > 3 ? subcommandSyntaxError(args) : [],
-  "pubsub|shardnumsub": (_ctx, args) => {
+  "pubsub|shardchannels": (ctx, args) => {
+    if (args.length > 3) return subcommandSyntaxError(args);
+    return ctx.server.pubsub.shardChannels(args[2]);
+  },
+  "pubsub|shardnumsub": (ctx, args) => {
     const out: Frame[] = [];
-    for (let i = 2; i < args.length; i++) out.push(args[i], 0);
+    for (let i = 2; i < args.length; i++) {
+      out.push(args[i], ctx.server.pubsub.shardNumsub(args[i]));
+    }
     return out;
   },
   "pubsub|help": () => PUBSUB_HELP,

@@ -530,7 +530,7 @@ export const INFO_SECTIONS: [string, (ctx: Context) => InfoField[]][] = [
       ["keyspace_misses", db.misses],
       ["pubsub_channels", ctx.server.pubsub.channelCount],
       ["pubsub_patterns", ctx.server.pubsub.patternCount],
-      ["pubsubshard_channels", 0],
+      ["pubsubshard_channels", ctx.server.pubsub.shardChannelCount],
       ["latest_fork_usec", 0],
       ["total_forks", 0],
       ["tracking_total_keys", opsOf(ctx.server).tracking.totalKeys],
