@@ -41,6 +41,16 @@ export const EXECABORT_ERROR: ReplyError = new ReplyError(
   "EXECABORT Transaction discarded because of previous errors.",
 );
 
+/**
+ * Where queued arguments are copied: views into a shared arena of
+ * {@linkcode ARENA} bytes, filled in turn (a larger argument gets a buffer
+ * of its own). Views of a large buffer are cheap to make; an arena lives
+ * as long as a queued command still points into it.
+ */
+const ARENA = 8192;
+let arena = new Uint8Array(ARENA);
+let arenaUsed = 0;
+
 /** The commands queued by MULTI, and whether one was refused while queueing. */
 export class Transaction {
   /** The queued commands, in order. */
@@ -52,17 +62,27 @@ export class Transaction {
 
   /** Queues a command; `args` are copied. */
   queue(cmd: ResolvedCommand, args: readonly Uint8Array[]): void {
-    // one buffer per command, the arguments as views into it
-    let total = 0;
-    for (let i = 0; i < args.length; i++) total += args[i].length;
-    const buf = new Uint8Array(total);
     const copy = new Array<Uint8Array>(args.length);
-    let o = 0;
     for (let i = 0; i < args.length; i++) {
       const a = args[i];
-      buf.set(a, o);
-      copy[i] = buf.subarray(o, o + a.length);
-      o += a.length;
+      const n = a.length;
+      if (n > ARENA / 4) {
+        copy[i] = a.slice();
+        continue;
+      }
+      if (arenaUsed + n > ARENA) {
+        arena = new Uint8Array(ARENA);
+        arenaUsed = 0;
+      }
+      const o = arenaUsed;
+      const buf = arena;
+      if (n < 64) {
+        for (let j = 0; j < n; j++) buf[o + j] = a[j];
+      } else {
+        buf.set(a, o);
+      }
+      copy[i] = buf.subarray(o, o + n);
+      arenaUsed = o + n;
     }
     this.commands.push(cmd);
     this.args.push(copy);
@@ -212,7 +232,7 @@ function runQueued(ctx: Context, t: Transaction): Frame | Promise<Frame> {
   const pushed: Frame[] = [];
   const step = () => {
     const handle = client.handle;
-    client.handle = capturingHandle(handle, pushed);
+    client.handle = new CapturingHandle(handle, pushed);
     try {
       ctx.server.blocking.atomically(() => {
         while (next < n) {
@@ -261,20 +281,27 @@ function runQueued(ctx: Context, t: Transaction): Frame | Promise<Frame> {
 }
 
 /** A handle that collects push frames (into `sink`) and forwards everything else. */
-function capturingHandle(inner: ClientHandle, sink: Frame[]): ClientHandle {
-  return {
-    kill: () => inner.kill(),
-    push: (frame) => sink.push(frame),
-    pushRaw: (bytes) => inner.pushRaw(bytes),
-    flushPushes: () => {},
-    lagged: (missed) => inner.lagged(missed),
-    get outputLength() {
-      return inner.outputLength;
-    },
-    get inputLength() {
-      return inner.inputLength;
-    },
-  };
+class CapturingHandle implements ClientHandle {
+  constructor(readonly inner: ClientHandle, readonly sink: Frame[]) {}
+  kill(): void {
+    this.inner.kill();
+  }
+  push(frame: Frame): void {
+    this.sink.push(frame);
+  }
+  pushRaw(bytes: Uint8Array): void {
+    this.inner.pushRaw(bytes);
+  }
+  flushPushes(): void {}
+  lagged(missed: number): void {
+    this.inner.lagged(missed);
+  }
+  get outputLength(): number {
+    return this.inner.outputLength;
+  }
+  get inputLength(): number {
+    return this.inner.inputLength;
+  }
 }
 
 /** The transaction commands. */

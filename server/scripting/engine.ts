@@ -311,8 +311,16 @@ export interface ScriptHost {
  * {@linkcode HOOK_INSTRUCTIONS} instructions.
  */
 export interface RunControl {
-  /** `performance.now()` time from which the run is busy. */
+  /**
+   * `performance.now()` time from which the run is busy; 0 until the first
+   * check (every {@linkcode HOOK_INSTRUCTIONS} instructions) sets it to that
+   * time plus {@linkcode thresholdMs}, so that a short run reads no clock.
+   */
   busyAt: number;
+  /** The busy threshold in milliseconds (`busy-reply-threshold`). */
+  readonly thresholdMs: number;
+  /** `performance.now()` at the run's first check (0 before). */
+  startedAt: number;
   /**
    * Called at the first check past `busyAt` (and again later while it
    * refuses): whether the run may now yield to the event loop. The server
@@ -711,6 +719,11 @@ export class LuaVm {
     if (c === undefined || this.#reported !== undefined) return 0;
     if (c.killed) return this.#kill();
     const now = performance.now();
+    if (c.startedAt === 0) {
+      // the run's first check starts its clock
+      c.startedAt = now;
+      c.busyAt = now + c.thresholdMs;
+    }
     if (now < c.busyAt || this.#promisingEval === undefined) return 0;
     if (!c.yielded) {
       if (!c.yieldable()) {
@@ -1127,8 +1140,12 @@ class Reader {
   }
 
   #take(n: number): Uint8Array {
-    const out = this.#heap.slice(this.#pos, this.#pos + n);
-    this.#pos += n;
+    const heap = this.#heap;
+    const p = this.#pos;
+    this.#pos = p + n;
+    if (n >= 64) return heap.slice(p, p + n);
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = heap[p + i];
     return out;
   }
 }
