@@ -407,9 +407,13 @@ const LONGJMP = { longjmp: true };
  */
 export const YIELD_EVERY_MS = 10;
 
-/** Resolves after the event loop has turned (sockets polled, timers run). */
+/**
+ * Resolves after the event loop has turned (sockets polled, timers run).
+ * The timer does not keep the process alive: a busy script abandoned by
+ * a closing server does not hold the process.
+ */
 function turn(): Promise<void> {
-  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+  return new Promise<void>((resolve) => Deno.unrefTimer(setTimeout(resolve, 0)));
 }
 
 /**
