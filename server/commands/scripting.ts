@@ -458,8 +458,9 @@ function noCrLf(s: string): string {
 
 /**
  * Runs a compiled chunk (a script or a function) as one atomic step, as
- * the server's script client: its reply, or a promise of it when the run
- * goes busy and yields.
+ * the server's script client, with the keys and arguments of the caller's
+ * request (`argv` from index 3): its reply, or a promise of it when the
+ * run goes busy and yields.
  */
 function runAtomic(
   ctx: Context,
@@ -479,7 +480,7 @@ function runAtomic(
   let outcome: ScriptOutcome | Promise<ScriptOutcome> = { ok: null };
   try {
     server.blocking.atomically(() => {
-      outcome = vm.run(chunk, argv, nkeys, host, running.control);
+      outcome = vm.run(chunk, argv, nkeys, host, running.control, 3);
     });
   } catch (e) {
     s.running = undefined;
@@ -549,6 +550,8 @@ function evalGeneric(bySha: boolean, readOnly: boolean): Handler {
       script = scriptOf(s, args[1], sha1hex(args[1]));
     }
     const known = script;
+    const vm = s.vm;
+    if (vm !== undefined && !vm.dead) return evalWith(ctx, vm, s, known, args, nkeys, readOnly);
     return withVm(s, args, (vm, a) => evalWith(ctx, vm, s, known, a, nkeys, readOnly));
   };
 }
@@ -577,7 +580,7 @@ function evalWith(
     vm,
     s,
     script.run!,
-    args.length > 3 ? args.slice(3) : [],
+    args,
     nkeys,
     readOnly,
     running,
@@ -831,7 +834,7 @@ function fcall(readOnly: boolean): Handler {
         vm,
         s,
         fn.call,
-        a.slice(3),
+        a,
         nkeys,
         readOnly || noWrites,
         running,

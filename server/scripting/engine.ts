@@ -599,8 +599,8 @@ export class LuaVm {
   }
 
   /**
-   * Runs `chunk` with `argv` (the first `nkeys` are `KEYS`, the rest
-   * `ARGV`), calling `host` for `redis.call` and friends. With a
+   * Runs `chunk` with `argv` from index `from` (the first `nkeys` are
+   * `KEYS`, the rest `ARGV`), calling `host` for `redis.call` and friends. With a
    * `control`, the run may be suspended (past `control.busyAt`, when
    * `control.yieldable()` agrees): the outcome is then a promise.
    */
@@ -610,12 +610,13 @@ export class LuaVm {
     nkeys: number,
     host: ScriptHost,
     control?: RunControl,
+    from = 0,
   ): ScriptOutcome | Promise<ScriptOutcome> {
     if (this.#busy) return { failed: engineFailure("ERR the Lua engine is busy") };
     const ex = this.#ex;
     const rp = this.#retPtr;
     let n = 4;
-    for (let i = 0; i < argv.length; i++) n += 4 + argv[i].length;
+    for (let i = from; i < argv.length; i++) n += 4 + argv[i].length;
     if (n > this.#argCap) {
       if (this.#argPtr !== 0) ex.free_mem(this.#argPtr);
       this.#argCap = Math.max(n, 256);
@@ -623,9 +624,9 @@ export class LuaVm {
     }
     const ap = this.#argPtr;
     const heap = this.#heap;
-    setU32(heap, ap, argv.length);
+    setU32(heap, ap, argv.length - from);
     let o = ap + 4;
-    for (let i = 0; i < argv.length; i++) {
+    for (let i = from; i < argv.length; i++) {
       const a = argv[i];
       setU32(heap, o, a.length);
       if (a.length < 32) {
