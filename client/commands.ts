@@ -114,10 +114,18 @@ export function asBytes(frame: Frame): Uint8Array | null {
   return s === null ? null : new TextEncoder().encode(s);
 }
 
-/** Converts an integer reply to a number. */
+/**
+ * Converts an integer reply to a number. An integer beyond 2^53 cannot be a
+ * `number` exactly: it throws a `RangeError` rather than round silently
+ * (`send()` returns such replies as exact `bigint`s).
+ */
 export function asNumber(frame: Frame): number {
   if (typeof frame === "number") return frame;
-  if (typeof frame === "bigint") return Number(frame);
+  if (typeof frame === "bigint") {
+    throw new RangeError(
+      `integer reply ${frame} is beyond 2^53 and cannot be a number exactly: use send() for the bigint`,
+    );
+  }
   if (frame instanceof Double) return frame.value;
   if (frame instanceof Uint8Array) return Number(fromUtf8(frame));
   if (frame instanceof Attribute) return asNumber(frame.value);
