@@ -131,6 +131,8 @@ class Scripting {
   readonly functions = new Map<string, LuaFunction>();
   /** The client `redis.call` runs commands as (Redis's Lua client). */
   client: ClientState | undefined;
+  /** `redis.call`'s host (reused: one run at a time). */
+  host: ScriptRun | undefined;
   vm: LuaVm | undefined;
   loading: Promise<LuaVm> | undefined;
   /** Bumped when a VM is made: what was compiled in the old one must be again. */
@@ -342,13 +344,20 @@ export function sha1hex(body: Uint8Array): string {
 class ScriptRun implements ScriptHost {
   resp: 2 | 3 = 2;
   readonly #ctx: Context;
-  readonly #readOnly: boolean;
-  readonly #running: Running;
+  #readOnly = false;
+  #running: Running | undefined;
 
-  constructor(ctx: Context, readOnly: boolean, running: Running) {
+  /** @param ctx the script client's context */
+  constructor(ctx: Context) {
     this.#ctx = ctx;
+  }
+
+  /** Starts a run (one at a time per server: the object is reused). */
+  start(readOnly: boolean, running: Running): this {
+    this.resp = 2;
     this.#readOnly = readOnly;
     this.#running = running;
+    return this;
   }
 
   call(args: Uint8Array[], _pcall: boolean): Frame {
@@ -367,7 +376,7 @@ class ScriptRun implements ScriptHost {
       if (this.#readOnly) {
         return new ReplyError("ERR Write commands are not allowed from read-only scripts.");
       }
-      this.#running.wrote = true;
+      this.#running!.wrote = true;
     }
     ctx.client.protocol = this.resp;
     const r = invoke(ctx, cmd, args);
@@ -471,11 +480,11 @@ function runAtomic(
   nkeys: number,
   readOnly: boolean,
   running: Running,
-  onError: (f: ScriptFailure) => ReplyError,
+  source: string,
 ): Frame | Promise<Frame> {
   const server = ctx.server;
-  const scriptCtx: Context = { db: ctx.db, client: s.scriptClient(ctx.client), server };
-  const host = new ScriptRun(scriptCtx, readOnly, running);
+  const client = s.scriptClient(ctx.client);
+  const host = (s.host ??= new ScriptRun({ db: ctx.db, client, server })).start(readOnly, running);
   s.running = running;
   let outcome: ScriptOutcome | Promise<ScriptOutcome> = { ok: null };
   try {
@@ -486,10 +495,10 @@ function runAtomic(
     s.running = undefined;
     throw e;
   }
-  const done = (o: ScriptOutcome): Frame => ("failed" in o ? onError(o.failed) : o.ok);
   if (!(outcome instanceof Promise)) {
     s.running = undefined;
-    return done(outcome);
+    const o = outcome as ScriptOutcome;
+    return "failed" in o ? scriptError(o.failed, running.name, source) : o.ok;
   }
   const reply = outcome.then((o) => {
     s.running = undefined;
@@ -497,7 +506,7 @@ function runAtomic(
     // the atomic step ended at the yield: serve the clients this script woke,
     // unless an EXEC still runs (its own step serves them at its end)
     if (s.busyHolds === 0) server.blocking.serveReady();
-    return done(o);
+    return "failed" in o ? scriptError(o.failed, running.name, source) : o.ok;
   });
   yieldedReplies.add(reply);
   return reply;
@@ -584,7 +593,7 @@ function evalWith(
     nkeys,
     readOnly,
     running,
-    (f) => scriptError(f, script.sha, "user_script"),
+    "user_script",
   );
 }
 
@@ -838,7 +847,7 @@ function fcall(readOnly: boolean): Handler {
         nkeys,
         readOnly || noWrites,
         running,
-        (f) => scriptError(f, fn.name, "user_function"),
+        "user_function",
       );
     });
   };
