@@ -18,7 +18,7 @@
 import type { Frame } from "../resp/frame.ts";
 import { mpsc, oneshot, type watch } from "../channels/mod.ts";
 import { type Arg, type CommandOptions, Commands } from "./commands.ts";
-import { Client } from "./client.ts";
+import { Client, connectionOf } from "./client.ts";
 import {
   arm,
   type Connection,
@@ -105,7 +105,7 @@ export class BufferedClient extends Commands implements AsyncDisposable {
     super();
     const { capacity, maxInFlight } = checkOptions(options);
     this.#client = client;
-    this.#conn = client.connection;
+    this.#conn = connectionOf(client);
     [this.#tx, this.#rx] = mpsc.channel<Request>(capacity);
     this.#maxInFlight = maxInFlight;
     const ms = this.#conn.options.commandTimeout;

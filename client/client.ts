@@ -28,6 +28,17 @@ import {
   resolveOptions,
 } from "./options.ts";
 
+/** The connection each client owns (internal: `BufferedClient` and `ClusterClient` share it). */
+const connections = new WeakMap<Client, Connection>();
+
+/**
+ * The connection a client owns, for the modules of `client/` that build on
+ * it (not exported from `mod.ts`).
+ */
+export function connectionOf(client: Client): Connection {
+  return connections.get(client)!;
+}
+
 /**
  * A client on one connection that sends one command at a time and waits for
  * its reply before sending the next. Commands called concurrently queue up
@@ -75,6 +86,7 @@ export class Client extends Commands implements AsyncDisposable {
   constructor(connection: Connection) {
     super();
     this.#conn = connection;
+    connections.set(this, this.#conn);
     const ms = connection.options.commandTimeout;
     this.#deadlines = ms > 0 ? new Deadlines(ms) : undefined;
   }
@@ -96,11 +108,6 @@ export class Client extends Commands implements AsyncDisposable {
    */
   watchState(): watch.Receiver<ConnectionState> {
     return this.#conn.watchState();
-  }
-
-  /** The connection it owns (shared with a `BufferedClient.from(this)`). @internal */
-  get connection(): Connection {
-    return this.#conn;
   }
 
   /** The address and options it connects with. */

@@ -25,7 +25,7 @@ import {
   type Value,
 } from "./commands.ts";
 import { BufferedClient, type BufferedOptions } from "./buffered.ts";
-import { Client } from "./client.ts";
+import { Client, connectionOf } from "./client.ts";
 import { arm, Connection, Deadlines, Failure, type Reply, Request } from "./connection.ts";
 import { ConnectionError } from "./errors.ts";
 import {
@@ -985,7 +985,7 @@ export class ClusterClient extends Commands implements AsyncDisposable {
     const signal = options?.signal;
     if (signal !== undefined && signal.aborted) throw signal.reason;
     const client = await this.#open(node);
-    const conn = client.client.connection;
+    const conn = connectionOf(client.client);
     const reqs: Request[] = [];
     const replies: Promise<Reply>[] = [];
     for (const args of commands) {
