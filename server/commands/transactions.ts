@@ -100,7 +100,11 @@ export class Watch implements KeyListener {
   /** A watched key was modified since WATCH: EXEC must fail. */
   dirty = false;
 
-  /** @param db the keyspace whose keys are watched */
+  /**
+   * Creates an empty watch list.
+   *
+   * @param db the keyspace whose keys are watched
+   */
   constructor(db: Keyspace) {
     this.#db = db;
   }
