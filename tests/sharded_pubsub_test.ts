@@ -24,6 +24,7 @@ import {
 import { ClusterNode, HAVE_REDIS_CLUSTER } from "../support/cluster.ts";
 import { PubSub } from "../server/pubsub.ts";
 import { utf8 } from "../resp/bytes.ts";
+import { compareWithRedis } from "./support/redis_compare.ts";
 
 const SKIP = HAVE_REDIS ? "" : " (ignored: redis-server is not installed)";
 const SKIP_CLUSTER = HAVE_REDIS_CLUSTER
@@ -384,3 +385,16 @@ Deno.test({
     assert.match(theirs[0], /^-CROSSSLOT /);
   },
 });
+
+Deno.test("SSUBSCRIBE inside MULTI is refused at EXEC, as Redis 7.0.15 (DENY BLOCKING)", () =>
+  compareWithRedis({
+    "ssubscribe in exec": [
+      "MULTI",
+      "SSUBSCRIBE a",
+      "SUBSCRIBE b",
+      "EXEC",
+      "SPUBLISH a x",
+      "UNSUBSCRIBE",
+      "PING",
+    ],
+  }));

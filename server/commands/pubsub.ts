@@ -54,6 +54,11 @@ function confirm(ctx: Context, kind: Uint8Array, name: Uint8Array | null, count:
   ctx.client.handle.push(new Push([kind, name, count]));
 }
 
+/** Redis 7.0's reply to SSUBSCRIBE run by EXEC. */
+const SSUBSCRIBE_IN_EXEC = new ReplyError(
+  "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
+);
+
 /**
  * SUBSCRIBE / PSUBSCRIBE / SSUBSCRIBE: one confirmation per argument, with
  * the count after it (channels plus patterns, or shard channels for
@@ -62,6 +67,8 @@ function confirm(ctx: Context, kind: Uint8Array, name: Uint8Array | null, count:
 function subscribeHandler(kind: Kind): Handler {
   const name = SUBSCRIBE_NAMES[kind];
   return (ctx, args) => {
+    // Redis 7.0 refuses SSUBSCRIBE in EXEC (its client is flagged DENY BLOCKING there)
+    if (kind === Kind.Shard && ctx.server.blocking.atomic) return SSUBSCRIBE_IN_EXEC;
     const sub = subscriberOf(ctx);
     for (let i = 1; i < args.length; i++) {
       const count = kind === Kind.Channel

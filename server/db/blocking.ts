@@ -147,6 +147,11 @@ export class Blocking implements KeyListener, Disposable {
     this.#db = db;
   }
 
+  /** Whether a command runs inside {@linkcode atomically} (EXEC, a script): it may not block. */
+  get atomic(): boolean {
+    return this.#depth > 0;
+  }
+
   /** Number of blocked clients (INFO `blocked_clients`). */
   get blockedClients(): number {
     return this.#byClient.size;
