@@ -524,6 +524,26 @@ Deno.test({
 });
 
 Deno.test({
+  name: "SCRIPT KILL stops a busy script that catches errors with pcall (as redis-server)",
+  ignore,
+  fn: () =>
+    sameOnBoth(async (port) => {
+      await using a = await RawClient.connect(port);
+      await using b = await RawClient.connect(port);
+      await a.send(
+        cmd(
+          "EVAL",
+          "local n = 0\nwhile true do\n  pcall(function() while true do n = n + 1 end end)\nend",
+          "0",
+        ),
+      );
+      const out = [await waitBusy(b), await b.call("SCRIPT", "KILL")];
+      out.push(...await a.readStrings(1), await b.call("PING"));
+      return out;
+    }),
+});
+
+Deno.test({
   name:
     "busy script that wrote: SCRIPT KILL and FUNCTION KILL answer -UNKILLABLE (as redis-server)",
   ignore,

@@ -155,6 +155,7 @@ const RUNTIME = `
 local loadstring, setmetatable, error, type, tostring, ipairs, pairs, rawset, pcall, G =
   loadstring, setmetatable, error, type, tostring, ipairs, pairs, rawset, pcall, _G
 local R = redis
+local sub, find, gsub, select = string.sub, string.find, string.gsub, select
 local scripts, libs = {}, {}
 local function nothing(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
@@ -207,8 +208,13 @@ end
 -- through redis.log's channel, marked by a leading byte 1
 local log, LOG = R.log, R.LOG_DEBUG
 local function handler(e)
-  local _, w = pcall(error, '', 3)
-  if w == '' then _, w = pcall(error, '', 4) end
+  -- the first Lua function from the raising one down, past this runtime's
+  -- own (chunk "=mr", e.g. the pcall wrapper that a kill may hit)
+  local w = ''
+  for level = 3, 12 do
+    local _, p = pcall(error, '', level)
+    if p ~= '' and sub(p, 1, 3) ~= 'mr:' then w = p break end
+  end
   -- a table's err as is; a string as the engine raised it (redis.call's
   -- errors come as coded strings: the host tells them apart)
   if type(e) == 'table' then
@@ -229,7 +235,6 @@ local function fix(ok, ...)
 end
 rawset(G, 'pcall', function(...) return fix(pcall(...)) end)
 -- Redis's redis.error_reply: the code is the first word (ERR without one)
-local sub, find, gsub, select = string.sub, string.find, string.gsub, select
 local function error_reply(...)
   local e = ...
   if select('#', ...) ~= 1 or type(e) ~= 'string' then
@@ -561,8 +566,9 @@ export class LuaVm {
     dv.setInt32(L + L_HOOKCOUNT, HOOK_INSTRUCTIONS, true);
     dv.setInt32(globals + TABLE_READONLY, 0, true);
     try {
-      const chunk = this.chunk(RUNTIME);
-      const r = this.run(chunk, [], 0, NO_HOST) as ScriptOutcome;
+      // compiled as chunk "=mr", so that its frames are told from scripts'
+      const chunk = this.chunk("return loadstring(ARGV[1], '=mr')()");
+      const r = this.run(chunk, [utf8.encode(RUNTIME)], 0, NO_HOST) as ScriptOutcome;
       this.free(chunk);
       if ("failed" in r) throw new Error(`the Lua runtime failed to load: ${r.failed.message}`);
       // the runtime's redis table: read-only like the one it replaces
