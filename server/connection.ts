@@ -572,13 +572,17 @@ export class Connection implements ClientHandle, ConnectionView {
   }
 
   /**
-   * INFO commandstats for the commands EXEC ran: a call each, failed when
-   * its reply is an error (their own times are part of EXEC's).
+   * INFO commandstats for the commands EXEC ran, as Redis counts them: a
+   * call each with its own time (also part of EXEC's), failed when its reply
+   * is an error.
    */
   #countQueued(txn: NonNullable<ClientState["multi"]>, replies: Frame[]): void {
     const cs = this.#server.commandStats;
     for (let i = 0; i < txn.commands.length; i++) {
-      cs.countCall(txn.commands[i].fullName, replies[i] instanceof ReplyError);
+      const ns = txn.times[i];
+      const failed = replies[i] instanceof ReplyError;
+      if (ns === undefined) cs.countCall(txn.commands[i].fullName, failed);
+      else cs.record(txn.commands[i].fullName, ns, failed);
     }
   }
 

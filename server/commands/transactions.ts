@@ -59,6 +59,8 @@ export class Transaction {
   readonly args: Uint8Array[][] = [];
   /** A command was refused while queueing: EXEC answers `-EXECABORT`. */
   failed = false;
+  /** Nanoseconds each queued command took when EXEC ran it (INFO commandstats). */
+  readonly times: number[] = [];
 
   /** Queues a command; `args` are copied. */
   queue(cmd: ResolvedCommand, args: readonly Uint8Array[]): void {
@@ -241,7 +243,9 @@ function runQueued(ctx: Context, t: Transaction): Frame | Promise<Frame> {
       ctx.server.blocking.atomically(() => {
         while (next < n) {
           const i = next++;
+          const started = performance.now();
           const r = invoke(ctx, t.commands[i], t.args[i]);
+          t.times[i] = (performance.now() - started) * 1e6;
           if (pushed.length !== 0) {
             for (const p of pushed) replies.push(p);
             pushed.length = 0;
