@@ -439,6 +439,7 @@ export class LuaVm {
   #busy = false;
   /** The error the runtime's handler reported for the current run. */
   #reported: ScriptFailure | undefined;
+  #reader: Reader | undefined;
   #out = new Uint8Array(1024);
   #outLen = 0;
   #argPtr = 0;
@@ -718,7 +719,7 @@ export class LuaVm {
         const f = readScriptError(heap, ptr, len);
         return { failed: control?.killed ? { ...f, killed: true } : f };
       }
-      return { ok: new Reader(heap, ptr).frame() };
+      return { ok: (this.#reader ??= new Reader(heap)).read(ptr) };
     } finally {
       this.#ex.free_mem(ptr);
     }
@@ -1079,12 +1080,21 @@ function readScriptError(heap: Uint8Array, ptr: number, len: number): ScriptFail
 /** Decodes the engine's reply format into frames (bulk strings as copies). */
 class Reader {
   #heap: Uint8Array;
-  #dv: DataView;
-  #pos: number;
-  constructor(heap: Uint8Array, pos: number) {
+  #dv: DataView | undefined;
+  #pos = 0;
+  constructor(heap: Uint8Array) {
     this.#heap = heap;
-    this.#dv = new DataView(heap.buffer);
+  }
+
+  /** Decodes the reply at `pos`. */
+  read(pos: number): Frame {
     this.#pos = pos;
+    return this.frame();
+  }
+
+  /** A view of the memory for 64-bit reads, made on first need. */
+  get #view(): DataView {
+    return this.#dv ??= new DataView(this.#heap.buffer);
   }
 
   frame(): Frame {
@@ -1097,8 +1107,13 @@ class Reader {
       case T_NULL:
         return null;
       case T_INT: {
-        let v = this.#dv.getBigInt64(this.#pos, true);
-        this.#pos += 8;
+        const q = this.#pos;
+        this.#pos = q + 8;
+        const hi = heap[q + 4] | (heap[q + 5] << 8) | (heap[q + 6] << 16) | (heap[q + 7] << 24);
+        const lo = u32(heap, q);
+        // within +-2^31: no BigInt
+        if ((hi === 0 && lo < 0x80000000) || (hi === -1 && lo >= 0x80000000)) return lo | 0;
+        let v = this.#view.getBigInt64(q, true);
         // a Lua number beyond the int64 range: the engine saturates, Redis's
         // C cast (x86) gives INT64_MIN, whatever the sign
         if (v === 0x7fffffffffffffffn) v = -0x8000000000000000n;
@@ -1121,7 +1136,7 @@ class Reader {
       case T_BOOL:
         return heap[this.#pos++] !== 0;
       case T_DOUBLE: {
-        const v = this.#dv.getFloat64(this.#pos, true);
+        const v = this.#view.getFloat64(this.#pos, true);
         this.#pos += 8;
         return new Double(v);
       }
