@@ -7,7 +7,6 @@
 import assert from "node:assert/strict";
 import {
   type Arg,
-  cmd,
   fromLatin1,
   HAVE_REDIS,
   mulberry32,
@@ -16,6 +15,7 @@ import {
   startRedis,
   startTestServer,
 } from "./helpers.ts";
+import { eventsOf } from "./support/keyspace_events.ts";
 import {
   assertSameReply,
   compareWithRedis,
@@ -564,30 +564,6 @@ async function scanAll(c: RawClient, args: Arg[]): Promise<string[]> {
 
 // ---------------------------------------------------------------------------
 // Keyspace events, compared with redis-server's
-
-/**
- * The keyspace events (`channel payload`) that `commands` fire on a
- * server with `notify-keyspace-events KEAn`, read by a pattern subscriber
- * up to a marker message.
- */
-async function eventsOf(port: number, commands: readonly (readonly Arg[])[]): Promise<string[]> {
-  await using control = await RawClient.connect(port);
-  await control.call("FLUSHALL");
-  await control.call("CONFIG", "SET", "notify-keyspace-events", "KEAn");
-  await using sub = await RawClient.connect(port);
-  await sub.send(cmd("PSUBSCRIBE", "__key*__:*"));
-  await sub.readStrings(1);
-  await control.calls(commands);
-  await control.call("PUBLISH", "__keyevent@0__:MARK", "end");
-  const out: string[] = [];
-  for (let i = 0; i < 10_000; i++) {
-    const [, , channel, payload] = parseReply((await sub.readStrings(1))[0]) as string[];
-    if (channel === "__keyevent@0__:MARK") break;
-    out.push(`${channel} ${payload}`);
-  }
-  await control.call("CONFIG", "SET", "notify-keyspace-events", "");
-  return out;
-}
 
 Deno.test({
   name: "hash commands fire the keyspace events redis-server fires",

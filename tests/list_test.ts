@@ -9,15 +9,14 @@
 import assert from "node:assert/strict";
 import {
   type Arg,
-  cmd,
   fromLatin1,
   HAVE_REDIS,
   mulberry32,
-  parseReply,
   RawClient,
   startRedis,
   startTestServer,
 } from "./helpers.ts";
+import { eventsOf } from "./support/keyspace_events.ts";
 import { assertSameReply, compareWithRedis, type ScriptStep } from "./support/redis_compare.ts";
 import { HEAD, RedisList, SMALL_MAX, TAIL } from "../server/types/list.ts";
 
@@ -764,30 +763,6 @@ Deno.test({
 
 // ---------------------------------------------------------------------------
 // Keyspace events, compared with redis-server's
-
-/**
- * The keyspace events (`channel payload`) that `commands` fire on a
- * server with `notify-keyspace-events KEAn`, read by a pattern subscriber
- * up to a marker message.
- */
-async function eventsOf(port: number, commands: readonly (readonly Arg[])[]): Promise<string[]> {
-  await using control = await RawClient.connect(port);
-  await control.call("FLUSHALL");
-  await control.call("CONFIG", "SET", "notify-keyspace-events", "KEAn");
-  await using sub = await RawClient.connect(port);
-  await sub.send(cmd("PSUBSCRIBE", "__key*__:*"));
-  await sub.readStrings(1);
-  await control.calls(commands);
-  await control.call("PUBLISH", "__keyevent@0__:MARK", "end");
-  const out: string[] = [];
-  for (let i = 0; i < 10_000; i++) {
-    const [, , channel, payload] = parseReply((await sub.readStrings(1))[0]) as string[];
-    if (channel === "__keyevent@0__:MARK") break;
-    out.push(`${channel} ${payload}`);
-  }
-  await control.call("CONFIG", "SET", "notify-keyspace-events", "");
-  return out;
-}
 
 Deno.test({
   name: "list commands fire the keyspace events redis-server fires",
