@@ -606,3 +606,17 @@ Deno.test({
       return out;
     }),
 });
+
+Deno.test("busy-reply-threshold and its alias lua-time-limit: CONFIG GET/SET as Redis 7.0.15", () =>
+  compareWithRedis({
+    "busy-reply-threshold": [
+      "CONFIG GET busy-reply-threshold",
+      "CONFIG GET lua-time-limit",
+      "CONFIG SET lua-time-limit 100",
+      "CONFIG GET busy-reply-threshold",
+      "CONFIG SET busy-reply-threshold x",
+      "CONFIG SET busy-reply-threshold -1",
+      "CONFIG SET busy-reply-threshold 5000",
+      "CONFIG GET lua-time-limit",
+    ],
+  }));

@@ -51,6 +51,7 @@ import { parseScore } from "../types/zset_double.ts";
 import { cText, formatError, SYNTAX_ERROR } from "../args.ts";
 import { setRequirePass } from "../auth.ts";
 import { keysOf } from "./meta.ts";
+import { busyReplyThreshold, setBusyReplyThreshold } from "./scripting.ts";
 import type { EncodingLimits } from "../types/limits.ts";
 import { formatNotifyFlags, NOTIFY_FLAGS_ERROR, parseNotifyFlags } from "../db/notify.ts";
 
@@ -139,6 +140,10 @@ export function configParams(state: ServerState): ConfigParam[] {
   let backlog = "1048576";
   const bindings: Record<string, Binding> = {
     maxclients: num(() => settings.maxClients, (n) => (settings.maxClients = n)),
+    "busy-reply-threshold": num(
+      () => busyReplyThreshold(state),
+      (n) => setBusyReplyThreshold(state, n),
+    ),
     requirepass: {
       get: () => settings.requirePass,
       apply: (v) => {
