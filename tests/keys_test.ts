@@ -413,3 +413,23 @@ Deno.test({
       ],
     }),
 });
+
+Deno.test({
+  name: "COPY's DB argument and CLIENT UNBLOCK's argument count answer as Redis" +
+    (HAVE_REDIS ? "" : " (ignored: redis-server is not installed)"),
+  ignore: !HAVE_REDIS,
+  fn: () =>
+    compareWithRedis({
+      "argument checks": [
+        "SET k v",
+        "COPY k k2 DB 4294967296",
+        "COPY k k2 DB -2147483649",
+        "COPY k k2 DB 2147483647",
+        "COPY k k2 DB x",
+        "COPY k k2 DB 0",
+        "CLIENT UNBLOCK 10 ERROR ERROR",
+        "client unblock 10 timeout x y",
+        "CLIENT UNBLOCK 10 ERROR",
+      ],
+    }),
+});

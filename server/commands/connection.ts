@@ -425,6 +425,14 @@ const clientReply: Handler = (ctx, args) => {
 
 /** CLIENT UNBLOCK id [TIMEOUT|ERROR] (Redis checks the reason before the id). */
 const clientUnblock: Handler = (ctx, args) => {
+  if (args.length > 4) {
+    // Redis matches the subcommand only with 3 or 4 arguments
+    return formatError(
+      `ERR unknown subcommand or wrong number of arguments for '${
+        cText(args[1], 128)
+      }'. Try CLIENT HELP.`,
+    );
+  }
   let error = false;
   if (args.length === 4) {
     if (isOption(args[3], "error")) error = true;

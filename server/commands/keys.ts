@@ -14,6 +14,7 @@ import {
   isOption,
   NO_SUCH_KEY,
   parseScanCursor,
+  rangeArg,
   SYNTAX_ERROR,
 } from "../args.ts";
 import { cloneValue, typeOf } from "../db/keyspace.ts";
@@ -52,6 +53,11 @@ function countExisting(ctx: Context, args: Uint8Array[]): number {
   for (let i = 1; i < args.length; i++) if (db.peek(toBinary(args[i])) !== undefined) n++;
   return n;
 }
+
+/** Redis's `getIntFromObjectOrReply` range error. */
+const INT_RANGE = new ReplyError(
+  "ERR value is out of range, value must between -2147483648 and 2147483647",
+);
 
 function rename(ctx: Context, args: Uint8Array[], nx: boolean): Frame {
   const db = ctx.db;
@@ -147,7 +153,9 @@ export const keyHandlers: HandlerMap = {
       if (isOption(args[i], "replace")) {
         replace = true;
       } else if (isOption(args[i], "db") && i + 1 < args.length) {
-        if (intArg(args[i + 1]) !== 0) return DB_OUT_OF_RANGE;
+        if (rangeArg(args[i + 1], -2147483648, 2147483647, INT_RANGE) !== 0) {
+          return DB_OUT_OF_RANGE;
+        }
         i++;
       } else {
         return SYNTAX_ERROR;
