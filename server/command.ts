@@ -642,6 +642,13 @@ export function execute(
   const cmd = table.lookup(args);
   const client = ctx.client;
   if (cmd instanceof ReplyError) {
+    // Redis's rejectCommand: a refused EXEC discards the transaction (and the watch)
+    if (args[0].length === 4 && isExec(args[0])) {
+      releaseClient(client);
+      return new ReplyError(
+        `EXECABORT Transaction discarded because of: ${cmd.message.replace(/^ERR /, "")}`,
+      );
+    }
     if (client.multi !== undefined) client.multi.failed = true;
     return cmd;
   }
@@ -738,6 +745,12 @@ function admit(ctx: Context, cmd: ResolvedCommand, args: Uint8Array[]): Frame | 
     releaseClient(client);
   }
   return undefined;
+}
+
+/** Whether a request's name is EXEC (any case). */
+function isExec(name: Uint8Array): boolean {
+  return (name[0] | 32) === 101 && (name[1] | 32) === 120 && (name[2] | 32) === 101 &&
+    (name[3] | 32) === 99;
 }
 
 /** `-NOAUTH Authentication required.` */

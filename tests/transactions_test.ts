@@ -328,3 +328,21 @@ Deno.test("commands flagged no-multi are refused inside MULTI and abort EXEC", a
     "$5\r\nsaved\r\n",
   ]);
 });
+
+Deno.test("EXEC with arguments discards the transaction and the watch, as Redis 7.0.15", () =>
+  compareWithRedis({
+    "exec arity": [
+      "EXEC x",
+      "MULTI",
+      "SET a 1",
+      "exec x",
+      "EXEC",
+      "GET a",
+      "WATCH a",
+      "EXEC y z",
+      "SET a 2",
+      "MULTI",
+      "GET a",
+      "EXEC",
+    ],
+  }));
