@@ -17,11 +17,10 @@
  * @module
  */
 
-import { connect } from "../client/mod.ts";
-import { type Frame, RespMap, RespSet, SimpleString, VerbatimString } from "../resp/frame.ts";
+import { REFERENCE_VERSION, referenceRedis } from "./reference_redis.ts";
+import { type Frame, RespMap, RespSet, SimpleString } from "../resp/frame.ts";
 
 const OUT = new URL("../server/commands/redis_commands.json", import.meta.url);
-const VERSION = "7.0.15";
 
 /** A RESP3 frame as JSON: bulk string = string, simple string = {"+"}, map = {"%"}, set = {"~"}. */
 type Tagged =
@@ -44,88 +43,53 @@ function tag(f: Frame): Tagged {
   throw new Error(`unexpected frame in COMMAND reply: ${Deno.inspect(f)}`);
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function main(): Promise<void> {
   const check = Deno.args.includes("--check");
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "gen-commands-" });
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    let client;
-    for (let i = 0; i < 100 && client === undefined; i++) {
-      try {
-        client = await connect({ hostname: "127.0.0.1", port }, { protocol: 3 });
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+  await using ref = await referenceRedis();
+  const c = ref.client;
+  const infos = await c.send(["COMMAND", "INFO"]) as Frame[];
+  const docs = await c.send(["COMMAND", "DOCS"]) as RespMap;
+  const docsByName = new Map<string, RespMap>();
+  const out: Record<string, { info: Tagged; docs: Tagged }> = {};
+
+  const addDocs = (map: RespMap) => {
+    for (const [name, d] of map.entries) {
+      const entries = (d as RespMap).entries;
+      const subs = entries.find(([k]) =>
+        new TextDecoder().decode(k as Uint8Array) === "subcommands"
+      );
+      const rest = entries.filter(([k]) =>
+        new TextDecoder().decode(k as Uint8Array) !== "subcommands"
+      );
+      docsByName.set(new TextDecoder().decode(name as Uint8Array), new RespMap(rest));
+      if (subs) addDocs(subs[1] as RespMap);
     }
-    if (client === undefined) throw new Error("redis-server did not start");
-    await using c = client;
-    const info = await c.send(["INFO", "server"]);
-    const text = new TextDecoder().decode(
-      info instanceof VerbatimString ? info.value : info as Uint8Array,
-    );
-    const version = /redis_version:(\S+)/.exec(text)?.[1];
-    if (version !== VERSION) throw new Error(`need redis-server ${VERSION}, found ${version}`);
-    const infos = await c.send(["COMMAND", "INFO"]) as Frame[];
-    const docs = await c.send(["COMMAND", "DOCS"]) as RespMap;
-    const docsByName = new Map<string, RespMap>();
-    const out: Record<string, { info: Tagged; docs: Tagged }> = {};
+  };
+  addDocs(docs);
 
-    const addDocs = (map: RespMap) => {
-      for (const [name, d] of map.entries) {
-        const entries = (d as RespMap).entries;
-        const subs = entries.find(([k]) =>
-          new TextDecoder().decode(k as Uint8Array) === "subcommands"
-        );
-        const rest = entries.filter(([k]) =>
-          new TextDecoder().decode(k as Uint8Array) !== "subcommands"
-        );
-        docsByName.set(new TextDecoder().decode(name as Uint8Array), new RespMap(rest));
-        if (subs) addDocs(subs[1] as RespMap);
-      }
-    };
-    addDocs(docs);
+  const addInfo = (entry: Frame[]) => {
+    const name = new TextDecoder().decode(entry[0] as Uint8Array);
+    const subs = entry[9];
+    const own = entry.slice(0, 9).concat([new RespSet([])]);
+    const d = docsByName.get(name);
+    if (d === undefined) throw new Error(`no COMMAND DOCS entry for ${name}`);
+    out[name] = { info: tag(own), docs: tag(d) };
+    if (Array.isArray(subs)) { for (const s of subs) addInfo(s as Frame[]); }
+  };
+  for (const e of infos) addInfo(e as Frame[]);
 
-    const addInfo = (entry: Frame[]) => {
-      const name = new TextDecoder().decode(entry[0] as Uint8Array);
-      const subs = entry[9];
-      const own = entry.slice(0, 9).concat([new RespSet([])]);
-      const d = docsByName.get(name);
-      if (d === undefined) throw new Error(`no COMMAND DOCS entry for ${name}`);
-      out[name] = { info: tag(own), docs: tag(d) };
-      if (Array.isArray(subs)) { for (const s of subs) addInfo(s as Frame[]); }
-    };
-    for (const e of infos) addInfo(e as Frame[]);
-
-    const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1));
-    const json = JSON.stringify({ version: VERSION, commands: sorted }) + "\n";
-    if (check) {
-      const current = await Deno.readTextFile(OUT).catch(() => "");
-      if (current !== json) {
-        console.error("server/commands/redis_commands.json is out of date");
-        Deno.exit(1);
-      }
-      console.log(`up to date: ${Object.keys(sorted).length} commands`);
-    } else {
-      await Deno.writeTextFile(OUT, json);
-      console.log(`wrote ${Object.keys(sorted).length} commands to ${OUT.pathname}`);
+  const sorted = Object.fromEntries(Object.entries(out).sort(([a], [b]) => a < b ? -1 : 1));
+  const json = JSON.stringify({ version: REFERENCE_VERSION, commands: sorted }) + "\n";
+  if (check) {
+    const current = await Deno.readTextFile(OUT).catch(() => "");
+    if (current !== json) {
+      console.error("server/commands/redis_commands.json is out of date");
+      Deno.exit(1);
     }
-  } finally {
-    child.kill("SIGTERM");
-    await child.status;
-    await Deno.remove(dir, { recursive: true });
+    console.log(`up to date: ${Object.keys(sorted).length} commands`);
+  } else {
+    await Deno.writeTextFile(OUT, json);
+    console.log(`wrote ${Object.keys(sorted).length} commands to ${OUT.pathname}`);
   }
 }
 

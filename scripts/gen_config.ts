@@ -15,11 +15,10 @@
  * @module
  */
 
-import { connect } from "../client/mod.ts";
-import { type Frame, ReplyError, RespMap, VerbatimString } from "../resp/frame.ts";
+import { REFERENCE_VERSION, referenceRedis, replyText } from "./reference_redis.ts";
+import { type Frame, ReplyError, RespMap } from "../resp/frame.ts";
 
 const OUT = new URL("../server/commands/config_table.json", import.meta.url);
-const VERSION = "7.0.15";
 
 /** One parameter as stored in the table. */
 interface Spec {
@@ -85,177 +84,139 @@ const UNTOUCHABLE = new Set([
   "masteruser",
 ]);
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-function text(f: Frame): string {
-  if (f instanceof Uint8Array) return new TextDecoder().decode(f);
-  if (f instanceof VerbatimString) return new TextDecoder().decode(f.value);
-  return String(f);
-}
-
 async function main(): Promise<void> {
   const check = Deno.args.includes("--check");
-  const port = freePort();
-  const dir = await Deno.makeTempDir({ prefix: "gen-config-" });
-  const child = new Deno.Command("redis-server", {
-    args: ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    cwd: dir,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  try {
-    let client;
-    for (let i = 0; i < 100 && client === undefined; i++) {
-      try {
-        client = await connect({ hostname: "127.0.0.1", port }, { protocol: 3 });
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    if (client === undefined) throw new Error("redis-server did not start");
-    await using c = client;
-    const version = /redis_version:(\S+)/.exec(text(await c.send(["INFO", "server"])))?.[1];
-    if (version !== VERSION) throw new Error(`need redis-server ${VERSION}, found ${version}`);
+  await using ref = await referenceRedis();
+  const c = ref.client;
 
-    const all = await c.send(["CONFIG", "GET", "*"]) as RespMap;
-    const defaults = new Map<string, string>();
-    for (const [k, v] of all.entries) defaults.set(text(k), text(v));
-    const set = async (name: string, value: string): Promise<string> => {
-      try {
-        await c.send(["CONFIG", "SET", name, value]);
-        return "OK";
-      } catch (e) {
-        if (e instanceof ReplyError || (e instanceof Error && "message" in e)) {
-          const m = /\) - (.*)$/s.exec(e.message);
-          return m ? m[1] : e.message;
-        }
-        throw e;
-      }
-    };
-    const get = async (name: string) =>
-      text((await c.send(["CONFIG", "GET", name]) as RespMap).entries[0][1]);
-
-    // the defaults of the probe's own command line, not Redis's
-    const ownArgs: Record<string, string> = { port: "6379", bind: "* -::*", dir: "" };
-    for (const [name, value] of Object.entries(ownArgs)) defaults.set(name, value);
-    const restoreValues = new Map<string, string>([["port", String(port)], ["bind", "127.0.0.1"]]);
-    const specs: Spec[] = [];
-    const names = [...defaults.keys()].filter((n) => !(n in ALIASES)).sort();
-    for (const name of names) {
-      const def = defaults.get(name)!;
-      const aliases = Object.entries(ALIASES).filter(([, p]) => p === name).map(([a]) => a);
-      const spec: Spec = { name, default: def, mode: "mutable" };
-      if (aliases.length > 0) spec.aliases = aliases;
-      specs.push(spec);
-      const bad = await set(name, "xyz_not_valid");
-      if (bad === "can't set immutable config") {
-        spec.mode = "immutable";
-        continue;
-      }
-      if (bad === "can't set protected config") {
-        spec.mode = "protected";
-        continue;
-      }
-      if (UNTOUCHABLE.has(name)) {
-        spec.type = "special";
-        spec.invalid = bad;
-        continue;
-      }
-      if (bad === "argument must be 'yes' or 'no'") {
-        spec.type = "bool";
-      } else if (bad.startsWith("argument(s) must be one of the following: ")) {
-        spec.type = "enum";
-        const words = bad.slice("argument(s) must be one of the following: ".length).split(", ");
-        spec.values = [];
-        for (const w of words) {
-          const r = await set(name, w);
-          spec.values.push([w, r === "OK" ? await get(name) : `!${r}`]);
-        }
-      } else if (
-        bad === "argument couldn't be parsed into an integer" ||
-        bad === "argument must be a memory value" ||
-        bad === "argument must be a memory or percent value"
-      ) {
-        spec.type = bad.includes("percent")
-          ? "memory-percent"
-          : bad.includes("memory")
-          ? "memory"
-          : "int";
-        for (
-          const v of [
-            "-1",
-            "-9223372036854775808",
-            "9223372036854775807",
-            "18446744073709551615",
-          ]
-        ) {
-          const r = await set(name, v);
-          const m = /^argument must be between (-?\d+) and (-?\d+) inclusive$/.exec(r);
-          if (m) {
-            spec.min = m[1];
-            spec.max = m[2];
-            break;
-          }
-        }
-        if (spec.type === "memory-percent") {
-          // a percentage is stored negated: the lower bound is minus the largest percentage
-          const m = /less or equal to (\d+)$/.exec(await set(name, "99999%"));
-          spec.min = m ? `-${m[1]}` : "0";
-          spec.max = "9223372036854775807";
-        }
-        if (spec.min === undefined) {
-          spec.min = spec.type === "int" ? "-9223372036854775808" : "0";
-          spec.max = spec.type === "int" ? "9223372036854775807" : "18446744073709551615";
-        }
-        if (BigInt(spec.max!) > 9223372036854775807n) spec.unsigned = true;
-      } else if (bad === "OK") {
-        spec.type = "string";
-      } else {
-        spec.type = "special";
-        spec.invalid = bad;
-      }
-      const restore = await set(name, restoreValues.get(name) ?? def);
-      if (restore !== "OK") console.error(`could not restore ${name}=${def}: ${restore}`);
-    }
-
-    // which parameters SLOWLOG shows redacted
-    await c.send(["CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "10000"]);
-    await c.send(["SLOWLOG", "RESET"]);
-    for (const s of specs) await set(s.name, "xyz_not_valid");
-    const log = await c.send(["SLOWLOG", "GET", "-1"]) as Frame[][];
-    for (const entry of log) {
-      const args = (entry[3] as Frame[]).map(text);
-      if (args[0] === "CONFIG" && args[3] === "(redacted)") {
-        const s = specs.find((s) => s.name === args[2]);
-        if (s) s.sensitive = true;
-      }
-    }
-
-    const json = JSON.stringify({ version: VERSION, params: specs }, null, 2) + "\n";
-    if (check) {
-      const current = await Deno.readTextFile(OUT).catch(() => "");
-      if (current !== json) {
-        console.error("server/commands/config_table.json is out of date");
-        Deno.exit(1);
-      }
-      console.log(`up to date: ${specs.length} parameters`);
-    } else {
-      await Deno.writeTextFile(OUT, json);
-      console.log(`wrote ${specs.length} parameters`);
-    }
-  } finally {
+  const all = await c.send(["CONFIG", "GET", "*"]) as RespMap;
+  const defaults = new Map<string, string>();
+  for (const [k, v] of all.entries) defaults.set(replyText(k), replyText(v));
+  const set = async (name: string, value: string): Promise<string> => {
     try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
+      await c.send(["CONFIG", "SET", name, value]);
+      return "OK";
+    } catch (e) {
+      if (e instanceof ReplyError || (e instanceof Error && "message" in e)) {
+        const m = /\) - (.*)$/s.exec(e.message);
+        return m ? m[1] : e.message;
+      }
+      throw e;
     }
-    await child.status;
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  const get = async (name: string) =>
+    replyText((await c.send(["CONFIG", "GET", name]) as RespMap).entries[0][1]);
+
+  // the defaults of the probe's own command line, not Redis's
+  const ownArgs: Record<string, string> = { port: "6379", bind: "* -::*", dir: "" };
+  for (const [name, value] of Object.entries(ownArgs)) defaults.set(name, value);
+  const restoreValues = new Map<string, string>([["port", String(ref.port)], [
+    "bind",
+    "127.0.0.1",
+  ]]);
+  const specs: Spec[] = [];
+  const names = [...defaults.keys()].filter((n) => !(n in ALIASES)).sort();
+  for (const name of names) {
+    const def = defaults.get(name)!;
+    const aliases = Object.entries(ALIASES).filter(([, p]) => p === name).map(([a]) => a);
+    const spec: Spec = { name, default: def, mode: "mutable" };
+    if (aliases.length > 0) spec.aliases = aliases;
+    specs.push(spec);
+    const bad = await set(name, "xyz_not_valid");
+    if (bad === "can't set immutable config") {
+      spec.mode = "immutable";
+      continue;
+    }
+    if (bad === "can't set protected config") {
+      spec.mode = "protected";
+      continue;
+    }
+    if (UNTOUCHABLE.has(name)) {
+      spec.type = "special";
+      spec.invalid = bad;
+      continue;
+    }
+    if (bad === "argument must be 'yes' or 'no'") {
+      spec.type = "bool";
+    } else if (bad.startsWith("argument(s) must be one of the following: ")) {
+      spec.type = "enum";
+      const words = bad.slice("argument(s) must be one of the following: ".length).split(", ");
+      spec.values = [];
+      for (const w of words) {
+        const r = await set(name, w);
+        spec.values.push([w, r === "OK" ? await get(name) : `!${r}`]);
+      }
+    } else if (
+      bad === "argument couldn't be parsed into an integer" ||
+      bad === "argument must be a memory value" ||
+      bad === "argument must be a memory or percent value"
+    ) {
+      spec.type = bad.includes("percent")
+        ? "memory-percent"
+        : bad.includes("memory")
+        ? "memory"
+        : "int";
+      for (
+        const v of [
+          "-1",
+          "-9223372036854775808",
+          "9223372036854775807",
+          "18446744073709551615",
+        ]
+      ) {
+        const r = await set(name, v);
+        const m = /^argument must be between (-?\d+) and (-?\d+) inclusive$/.exec(r);
+        if (m) {
+          spec.min = m[1];
+          spec.max = m[2];
+          break;
+        }
+      }
+      if (spec.type === "memory-percent") {
+        // a percentage is stored negated: the lower bound is minus the largest percentage
+        const m = /less or equal to (\d+)$/.exec(await set(name, "99999%"));
+        spec.min = m ? `-${m[1]}` : "0";
+        spec.max = "9223372036854775807";
+      }
+      if (spec.min === undefined) {
+        spec.min = spec.type === "int" ? "-9223372036854775808" : "0";
+        spec.max = spec.type === "int" ? "9223372036854775807" : "18446744073709551615";
+      }
+      if (BigInt(spec.max!) > 9223372036854775807n) spec.unsigned = true;
+    } else if (bad === "OK") {
+      spec.type = "string";
+    } else {
+      spec.type = "special";
+      spec.invalid = bad;
+    }
+    const restore = await set(name, restoreValues.get(name) ?? def);
+    if (restore !== "OK") console.error(`could not restore ${name}=${def}: ${restore}`);
+  }
+
+  // which parameters SLOWLOG shows redacted
+  await c.send(["CONFIG", "SET", "slowlog-log-slower-than", "0", "slowlog-max-len", "10000"]);
+  await c.send(["SLOWLOG", "RESET"]);
+  for (const s of specs) await set(s.name, "xyz_not_valid");
+  const log = await c.send(["SLOWLOG", "GET", "-1"]) as Frame[][];
+  for (const entry of log) {
+    const args = (entry[3] as Frame[]).map(replyText);
+    if (args[0] === "CONFIG" && args[3] === "(redacted)") {
+      const s = specs.find((s) => s.name === args[2]);
+      if (s) s.sensitive = true;
+    }
+  }
+
+  const json = JSON.stringify({ version: REFERENCE_VERSION, params: specs }, null, 2) + "\n";
+  if (check) {
+    const current = await Deno.readTextFile(OUT).catch(() => "");
+    if (current !== json) {
+      console.error("server/commands/config_table.json is out of date");
+      Deno.exit(1);
+    }
+    console.log(`up to date: ${specs.length} parameters`);
+  } else {
+    await Deno.writeTextFile(OUT, json);
+    console.log(`wrote ${specs.length} parameters`);
   }
 }
 
