@@ -625,36 +625,7 @@ export class ScoreTree {
    * a score at or above (above) `value`. O(log n).
    */
   countScoreBelow(value: number, inclusive: boolean): number {
-    let node = this.#root;
-    let rank = 0;
-    for (let d = 0; d < this.#height; d++) {
-      const inner = node as Inner;
-      const ks = inner.keyScores;
-      let lo = 1;
-      let hi = inner.n - 1;
-      let j = 0;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (inclusive ? ks[mid] <= value : ks[mid] < value) {
-          j = mid;
-          lo = mid + 1;
-        } else {
-          hi = mid - 1;
-        }
-      }
-      for (let k = 0; k < j; k++) rank += inner.counts[k];
-      node = inner.children[j];
-    }
-    const leaf = node as Leaf;
-    const sc = leaf.scores;
-    let lo = 0;
-    let hi = leaf.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (inclusive ? sc[mid] <= value : sc[mid] < value) lo = mid + 1;
-      else hi = mid;
-    }
-    return rank + lo;
+    return this.#countBelow(value, inclusive, false);
   }
 
   /**
@@ -663,17 +634,22 @@ export class ScoreTree {
    * (as they do among equal scores: Redis's lex ranges). O(log n).
    */
   countMemberBelow(value: string, inclusive: boolean): number {
+    return this.#countBelow(value, inclusive, true);
+  }
+
+  /** The rank search of {@linkcode countScoreBelow} / {@linkcode countMemberBelow}, by scores or members. */
+  #countBelow(value: number | string, inclusive: boolean, byMember: boolean): number {
     let node = this.#root;
     let rank = 0;
     for (let d = 0; d < this.#height; d++) {
       const inner = node as Inner;
-      const km = inner.keyMembers;
+      const keys: ArrayLike<number | string> = byMember ? inner.keyMembers : inner.keyScores;
       let lo = 1;
       let hi = inner.n - 1;
       let j = 0;
       while (lo <= hi) {
         const mid = (lo + hi) >> 1;
-        if (inclusive ? km[mid] <= value : km[mid] < value) {
+        if (inclusive ? keys[mid] <= value : keys[mid] < value) {
           j = mid;
           lo = mid + 1;
         } else {
@@ -684,12 +660,12 @@ export class ScoreTree {
       node = inner.children[j];
     }
     const leaf = node as Leaf;
-    const mb = leaf.members;
+    const keys: ArrayLike<number | string> = byMember ? leaf.members : leaf.scores;
     let lo = 0;
     let hi = leaf.n;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (inclusive ? mb[mid] <= value : mb[mid] < value) lo = mid + 1;
+      if (inclusive ? keys[mid] <= value : keys[mid] < value) lo = mid + 1;
       else hi = mid;
     }
     return rank + lo;
